@@ -1,0 +1,79 @@
+// Lint keeps the rings honest: core is pure (no vscode, no I/O), platform never
+// imports vscode. See docs/architecture.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const noVscode = { name: 'vscode', message: 'Only src/ui and src/extension.ts may import vscode.' };
+const ioModules = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'child_process',
+  'node:child_process',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'os',
+  'node:os',
+  'readline',
+  'node:readline',
+].map((name) => ({ name, message: 'src/core is pure: do I/O in src/platform.' }));
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test/fixtures/**', '.scratch/**', 'test-results/**', '.vscode-test/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode, ...ioModules],
+          patterns: [
+            { group: ['**/platform/**', '**/ui/**'], message: 'core may not depend on outer rings.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'src/core is pure: no process access.' },
+        { name: 'Buffer', message: 'src/core uses Uint8Array, not Buffer.' },
+        { name: 'setTimeout', message: 'src/core has no clock.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'src/core has no clock: pass time in.' },
+      ],
+    },
+  },
+  {
+    files: ['src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [{ group: ['**/ui/**'], message: 'platform may not depend on ui.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+);

@@ -1,0 +1,55 @@
+/**
+ * The result of following probe packets across the captures of a datapath's hops.
+ * `AnalysisReport` is exactly what `podpath analyze --json` prints.
+ */
+import type { Packet } from '../packets/model';
+
+/** One capture to analyse: a hop name and its packets (already parsed or decoded). */
+export interface HopCapture {
+  name: string;
+  packets: Iterable<Packet>;
+  /** Problems met while reading (carried into findings). */
+  issues?: { at: number; message: string; fatal?: boolean }[];
+}
+
+export interface HopEncapsulationSummary {
+  type: 'vxlan' | 'ipip' | 'geneve' | 'gre';
+  vni: number | null;
+  dstPort: number | null;
+}
+
+export interface HopReport {
+  name: string;
+  /** Packets in the capture (all, probe or not). */
+  packets: number;
+  /** Whether at least one probe request was seen here. */
+  seen: boolean;
+  /** Probe requests seen here out of those sent at the first hop. */
+  probesSeen: number;
+  /** Innermost IPv4 TTL of the first probe request seen here. */
+  ttl: number | null;
+  /** Innermost IP total length of that packet. */
+  innerLength: number | null;
+  /** Outermost IP total length when encapsulated, else null. */
+  outerLength: number | null;
+  /** outerLength − innerLength when encapsulated, else null. */
+  overheadBytes: number | null;
+  encapsulation: HopEncapsulationSummary | null;
+  /** Milliseconds between the probe at the first hop and here. */
+  timeOffsetMs: number | null;
+  /** Source / destination MAC of the innermost Ethernet header carrying the probe, when captured. */
+  srcMac: string | null;
+  dstMac: string | null;
+  /** Innermost source / destination address of the probe here. */
+  src: string | null;
+  dst: string | null;
+}
+
+export interface AnalysisReport {
+  hops: HopReport[];
+  firstMissingHop: string | null;
+  /** Mermaid sequence diagram text. */
+  diagram: string;
+  /** Plain sentences, in hop order, for people. */
+  findings: string[];
+}
