@@ -27,14 +27,7 @@ export interface HopLocation {
  * `origin` is the first hop (the packet leaves the source).
  */
 export type HopAction =
-  | 'origin'
-  | 'veth'
-  | 'bridged'
-  | 'routed'
-  | 'encapsulated'
-  | 'wire'
-  | 'decapsulated'
-  | 'delivered';
+  'origin' | 'veth' | 'bridged' | 'routed' | 'encapsulated' | 'wire' | 'decapsulated' | 'delivered';
 
 export interface Encapsulation {
   type: 'vxlan' | 'ipip';
