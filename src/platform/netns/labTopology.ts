@@ -1,0 +1,982 @@
+/**
+ * Builds and tears down the offline lab topologies (src/core/labs/catalog.ts)
+ * in network namespaces: an underlay namespace with a bridge as the switch, a
+ * namespace per node and per pod, and whatever the CNI mode programs (cni0,
+ * flannel.1, cali* with proxy ARP, vxlan.calico, BIRD daemons). Every name
+ * starts with `pp-`, so a crash or a cancel can always be cleaned up by prefix.
+ *
+ * Commands are plain `ip -n <ns> …` argv through runTool (no `ip netns exec`
+ * where netlink can target the namespace directly: it is faster); commands for
+ * different namespaces run concurrently, commands for one device in order.
+ */
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { runTool, startTool, ToolError } from '../exec/runner';
+import type { ToolProcess } from '../exec/runner';
+import type { NodeShell, ShellTarget } from '../shells/nodeShell';
+import { NetnsNodeShell } from '../shells/netnsShell';
+import type {
+  FaultKind,
+  LabDefinition,
+  LabNodeSpec,
+  LabPodSpec,
+  LinkKind,
+} from '../../core/labs/catalog';
+import { renderBirdConfig } from '../../core/labs/birdConfig';
+import type { PlanInput } from '../../core/datapath/types';
+import { parseIpAddr } from '../../core/netstate/ipLink';
+import { bgpEstablished, parseBirdProtocols } from '../../core/netstate/bird';
+import { parseIpRoute } from '../../core/netstate/ipRoute';
+
+export interface LabInterface {
+  name: string;
+  mac: string;
+  ipv4?: string;
+  mtu: number;
+  kind: string;
+}
+
+export interface LabTopology {
+  lab: LabDefinition;
+  runId: string;
+  /** `{node:'nodeA'}` → node namespace, `{node:'nodeA', pod:'podA'}` → pod namespace, `{node:'underlay'}` → the switch. */
+  shell: NodeShell;
+  /** All created, every name starts with `pp-`. */
+  namespaces: string[];
+  inventory: {
+    nodes: { name: string; namespace: string; interfaces: LabInterface[] }[];
+    pods: { name: string; node: string; namespace: string; interfaces: LabInterface[] }[];
+  };
+  /** lab.planInput with the real MACs and names filled in. */
+  planInput: PlanInput;
+  fault?: FaultKind;
+  timings: { buildMs: number };
+  /** BIRD daemons (calico-bgp), stopped by teardownLab. */
+  daemons: ToolProcess[];
+}
+
+/** Control sockets, configs and logs of lab daemons. */
+export const LAB_RUN_DIR = '/run/pp-lab';
+/** Everything the labs create carries this prefix. */
+export const LAB_PREFIX = 'pp-';
+
+const BGP_TIMEOUT_MS = 15_000;
+const LOCK_WAIT_MS = 120_000;
+const UNDERLAY_ROLE = 'ul';
+
+/** Raised when a build step fails; the topology has already been removed. */
+export class LabBuildError extends Error {
+  readonly step: string;
+  override readonly cause: unknown;
+  constructor(labId: string, step: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`Building lab ${labId} failed at "${step}" (everything it created was removed): ${why}`);
+    this.name = 'LabBuildError';
+    this.step = step;
+    this.cause = cause;
+  }
+}
+
+/** Namespace name of a lab role: `pp-fv-nodeA`, `pp-fv-podA`, `pp-fv-ul`. */
+export function labNamespace(lab: LabDefinition, role: string): string {
+  return `${LAB_PREFIX}${lab.network.short}-${role}`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ToolError('cancelled', ['sleep'], null, ''));
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new ToolError('cancelled', ['sleep'], null, ''));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs argv lists one after the other. */
+async function runSequence(cmds: readonly string[][], signal?: AbortSignal): Promise<void> {
+  for (const argv of cmds) await runTool(argv, { signal, timeoutMs: 10_000 });
+}
+
+/** Runs independent sequences concurrently; waits for all, then throws the first failure. */
+async function runParallel(seqs: readonly string[][][], signal?: AbortSignal): Promise<void> {
+  const results = await Promise.allSettled(seqs.map((s) => runSequence(s, signal)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function nodeOf(lab: LabDefinition, name: string): LabNodeSpec {
+  const node = lab.network.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`lab ${lab.id} has no node ${name}`);
+  return node;
+}
+
+/** `ip netns exec <ns> sysctl -q -e -w …` (-e: keys a kernel lacks, like bridge-nf-call without br_netfilter, are skipped). */
+function sysctl(ns: string, settings: Record<string, string>): string[] {
+  return [
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-q',
+    '-e',
+    '-w',
+    ...Object.entries(settings).map(([k, v]) => `${k}=${v}`),
+  ];
+}
+
+function nodeCommands(
+  lab: LabDefinition,
+  node: LabNodeSpec,
+  fault: FaultKind | undefined,
+): string[][] {
+  const ns = labNamespace(lab, node.name);
+  const ipn = (...args: string[]): string[] => ['ip', '-n', ns, ...args];
+  const u = lab.network.underlay;
+  const onA = node.name === 'nodeA';
+  const peers = lab.network.nodes.filter((n) => n.name !== node.name);
+  const routing = lab.network.routing;
+  const cmds: string[][] = [
+    ipn('link', 'set', 'lo', 'up'),
+    ipn('addr', 'add', `${node.ip}/${u.prefixLength}`, 'dev', 'eth0'),
+    ipn('link', 'set', 'eth0', 'up'),
+    ipn('route', 'add', 'default', 'via', u.ip, 'dev', 'eth0'),
+    sysctl(ns, {
+      'net.ipv4.ip_forward': '1',
+      'net.ipv4.conf.all.rp_filter': '0',
+      'net.ipv4.conf.default.rp_filter': '0',
+      'net.ipv4.conf.all.proxy_arp': '0',
+      'net.bridge.bridge-nf-call-iptables': '1',
+    }),
+  ];
+  if (node.bridge) {
+    const b = node.bridge;
+    cmds.push(
+      ipn('link', 'add', b.name, 'address', b.mac, 'mtu', String(b.mtu), 'type', 'bridge'),
+      ipn('addr', 'add', `${b.address}/${b.prefixLength}`, 'dev', b.name),
+      ipn('link', 'set', b.name, 'up'),
+    );
+  }
+  const t = node.tunnel;
+  // the MTU fault is on the pod side: the tunnel keeps its (correct) smaller MTU
+  if (t && t.kind === 'vxlan') {
+    cmds.push(
+      ipn(
+        'link',
+        'add',
+        t.device,
+        'address',
+        t.mac ?? '',
+        'mtu',
+        String(t.mtu),
+        'type',
+        'vxlan',
+        'id',
+        String(t.vni ?? 1),
+        'local',
+        node.ip,
+        'dev',
+        'eth0',
+        'dstport',
+        String(t.port ?? 4789),
+        'nolearning',
+      ),
+      ipn('addr', 'add', `${t.address}/32`, 'dev', t.device),
+      ipn('link', 'set', t.device, 'up'),
+    );
+    for (const p of peers) {
+      const pt = p.tunnel;
+      if (!pt) continue;
+      cmds.push(
+        ipn(
+          'neigh',
+          'replace',
+          pt.address,
+          'lladdr',
+          pt.mac ?? '',
+          'dev',
+          t.device,
+          'nud',
+          'permanent',
+        ),
+      );
+      if (!(onA && fault === 'missing-fdb'))
+        cmds.push([
+          'bridge',
+          '-n',
+          ns,
+          'fdb',
+          'append',
+          pt.mac ?? '',
+          'dev',
+          t.device,
+          'dst',
+          p.ip,
+          'self',
+          'permanent',
+        ]);
+    }
+  }
+  if (t && t.kind === 'ipip') {
+    // the ipip module creates a fallback tunl0 in every namespace; use it like Calico does
+    cmds.push(
+      ipn('link', 'set', t.device, 'mtu', String(t.mtu), 'up'),
+      ipn('addr', 'add', `${t.address}/32`, 'dev', t.device),
+    );
+  }
+  const skipPeerRoute = onA && fault === 'missing-route' && !lab.sameNode;
+  for (const p of peers) {
+    if (skipPeerRoute) break;
+    if (routing === 'flannel-vxlan' && p.tunnel)
+      cmds.push(
+        ipn('route', 'add', p.podCidr, 'via', p.tunnel.address, 'dev', 'flannel.1', 'onlink'),
+      );
+    else if (routing === 'flannel-host-gw')
+      cmds.push(ipn('route', 'add', p.podCidr, 'via', p.ip, 'dev', 'eth0'));
+    else if (routing === 'calico-vxlan' && p.tunnel)
+      cmds.push(
+        ipn(
+          'route',
+          'add',
+          p.podCidr,
+          'via',
+          p.tunnel.address,
+          'dev',
+          'vxlan.calico',
+          'onlink',
+          'proto',
+          '80',
+        ),
+      );
+    else if (routing === 'calico-ipip')
+      cmds.push(
+        ipn('route', 'add', p.podCidr, 'via', p.ip, 'dev', 'tunl0', 'onlink', 'proto', '80'),
+      );
+  }
+  // Felix blackholes the node's own block; with BIRD, the static protocol does it (proto bird)
+  if (routing === 'calico-vxlan' || routing === 'calico-ipip')
+    cmds.push(ipn('route', 'add', 'blackhole', node.podCidr, 'proto', '80'));
+  return cmds;
+}
+
+function podCommands(
+  lab: LabDefinition,
+  pod: LabPodSpec,
+  fault: FaultKind | undefined,
+): string[][] {
+  const nodeNs = labNamespace(lab, pod.node);
+  const podNs = labNamespace(lab, pod.name);
+  const ipn = (...args: string[]): string[] => ['ip', '-n', nodeNs, ...args];
+  const ipp = (...args: string[]): string[] => ['ip', '-n', podNs, ...args];
+  const node = nodeOf(lab, pod.node);
+  const mtu = fault === 'mtu-mismatch' && pod.name === 'podA' ? 1500 : pod.mtu;
+  const cmds: string[][] = [
+    ipn(
+      'link',
+      'add',
+      pod.hostInterface,
+      'address',
+      pod.hostMac,
+      'mtu',
+      String(mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'address',
+      pod.mac,
+      'mtu',
+      String(mtu),
+      'netns',
+      podNs,
+    ),
+  ];
+  if (node.bridge) {
+    cmds.push(ipn('link', 'set', pod.hostInterface, 'master', node.bridge.name, 'up'), [
+      'bridge',
+      '-n',
+      nodeNs,
+      'link',
+      'set',
+      'dev',
+      pod.hostInterface,
+      'hairpin',
+      'on',
+    ]);
+  } else {
+    const h = pod.hostInterface;
+    cmds.push(
+      ipn('link', 'set', h, 'up'),
+      // proxy ARP answers the pod's ARP for 169.254.1.1 with ee:ee:ee:ee:ee:ee;
+      // proxy_delay 0 answers at once instead of after up to 0.8 s (as Felix sets it)
+      sysctl(nodeNs, {
+        [`net.ipv4.conf.${h}.proxy_arp`]: '1',
+        [`net.ipv4.neigh.${h}.proxy_delay`]: '0',
+        [`net.ipv4.conf.${h}.forwarding`]: '1',
+      }),
+    );
+    const faultHere =
+      lab.sameNode && pod.name === 'podB' && (fault === 'missing-route' || fault === 'blackhole');
+    if (!faultHere) cmds.push(ipn('route', 'add', pod.ip, 'dev', h, 'scope', 'link'));
+    else if (fault === 'blackhole') cmds.push(ipn('route', 'add', 'blackhole', `${pod.ip}/32`));
+  }
+  cmds.push(
+    ipp('link', 'set', 'lo', 'up'),
+    ipp('addr', 'add', `${pod.ip}/${pod.prefixLength}`, 'dev', 'eth0'),
+    ipp('link', 'set', 'eth0', 'up'),
+  );
+  if (node.bridge) {
+    const gw = node.bridge.address;
+    cmds.push(
+      ipp('route', 'add', lab.network.clusterCidr, 'via', gw, 'dev', 'eth0'),
+      ipp('route', 'add', 'default', 'via', gw, 'dev', 'eth0'),
+    );
+  } else {
+    cmds.push(
+      ipp('route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'),
+      ipp('route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'),
+    );
+  }
+  return cmds;
+}
+
+function birdFiles(ns: string): { conf: string; socket: string; log: string } {
+  return {
+    conf: path.join(LAB_RUN_DIR, `${ns}.bird.conf`),
+    socket: path.join(LAB_RUN_DIR, `${ns}.ctl`),
+    log: path.join(LAB_RUN_DIR, `${ns}.bird.log`),
+  };
+}
+
+async function startBird(
+  lab: LabDefinition,
+  fault: FaultKind | undefined,
+  signal: AbortSignal | undefined,
+  daemons: ToolProcess[],
+): Promise<void> {
+  await mkdir(LAB_RUN_DIR, { recursive: true });
+  const nodes = lab.network.nodes;
+  const peerPod = lab.network.pods.find((p) => p.name === 'podB');
+  for (const node of nodes) {
+    const ns = labNamespace(lab, node.name);
+    const files = birdFiles(ns);
+    const onA = node.name === 'nodeA';
+    const conf = renderBirdConfig({
+      node: node.name,
+      routerId: node.ip,
+      sourceAddress: node.ip,
+      asn: lab.network.bgpAsn ?? 64512,
+      block: node.podCidr,
+      pool: lab.network.clusterCidr,
+      peers: nodes.filter((n) => n !== node).map((n) => ({ ip: n.ip })),
+      logPath: files.log,
+      // calico-node waits 2 s; the lab connects at once so a run stays short
+      connectDelaySeconds: 1,
+      rejectFromPeers:
+        onA && fault === 'missing-route' && !lab.sameNode
+          ? nodes.filter((n) => n !== node).map((n) => n.podCidr)
+          : undefined,
+      // a blackhole for the peer pod must not be advertised back to the peer
+      ignoreKernelRoutes:
+        onA && fault === 'blackhole' && peerPod ? [`${peerPod.ip}/32`] : undefined,
+    });
+    await rm(files.socket, { force: true });
+    await writeFile(files.conf, conf);
+    const proc = startTool(
+      ['ip', 'netns', 'exec', ns, 'bird', '-f', '-c', files.conf, '-s', files.socket],
+      {
+        signal,
+      },
+    );
+    daemons.push(proc);
+  }
+}
+
+async function waitForBgp(
+  lab: LabDefinition,
+  fault: FaultKind | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + BGP_TIMEOUT_MS;
+  const nodes = lab.network.nodes;
+  const pending = new Set(nodes.map((n) => n.name));
+  let last = '';
+  while (pending.size > 0) {
+    for (const node of nodes) {
+      if (!pending.has(node.name)) continue;
+      const ns = labNamespace(lab, node.name);
+      const protocols = await runTool(['birdc', '-s', birdFiles(ns).socket, 'show', 'protocols'], {
+        signal,
+        timeoutMs: 2000,
+      }).then(
+        (r) => parseBirdProtocols(r.stdout),
+        (e: unknown) => {
+          if (e instanceof ToolError && e.kind === 'cancelled') throw e;
+          return [];
+        },
+      );
+      if (!bgpEstablished(protocols)) {
+        last = `${node.name}: BGP not Established (${protocols.map((p) => `${p.name} ${p.info || p.state}`).join(', ') || 'BIRD not answering'})`;
+        continue;
+      }
+      const rejecting = node.name === 'nodeA' && fault === 'missing-route' && !lab.sameNode;
+      const wanted = rejecting ? [] : nodes.filter((n) => n !== node).map((n) => n.podCidr);
+      const routes = parseIpRoute(
+        (await runTool(['ip', '-n', ns, 'route', 'show', 'proto', 'bird'], { signal })).stdout,
+      );
+      const missing = wanted.filter(
+        (w) => !routes.some((r) => r.destination === w && r.type === 'unicast'),
+      );
+      if (missing.length === 0) pending.delete(node.name);
+      else last = `${node.name}: Established but ${missing.join(', ')} not yet in the kernel`;
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline)
+      throw new Error(`BGP did not converge within ${BGP_TIMEOUT_MS / 1000} s (${last})`);
+    await sleep(100, signal);
+  }
+}
+
+function toInterfaces(text: string): LabInterface[] {
+  return parseIpAddr(text)
+    .filter((l) => l.name !== 'lo')
+    .map((l) => {
+      const iface: LabInterface = {
+        name: l.name,
+        mac: l.mac ?? '',
+        mtu: l.mtu,
+        kind: l.kind ?? l.linkType ?? '',
+      };
+      const v4 = l.addresses.find((a) => a.family === 'inet');
+      if (v4) iface.ipv4 = `${v4.address}/${v4.prefixLength}`;
+      return iface;
+    });
+}
+
+async function readInterfaces(ns: string, signal?: AbortSignal): Promise<LabInterface[]> {
+  const r = await runTool(['ip', '-d', '-n', ns, 'addr', 'show'], { signal });
+  return toInterfaces(r.stdout);
+}
+
+async function listNamespaces(): Promise<string[]> {
+  const r = await runTool(['ip', 'netns', 'list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n.length > 0);
+}
+
+async function namespacePids(ns: string): Promise<number[]> {
+  const r = await runTool(['ip', 'netns', 'pids', ns], { okExitCodes: [0, 1] });
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((p) => Number.isInteger(p) && p > 0 && p !== process.pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends every process inside the namespaces (SIGTERM, then SIGKILL after 1 s); returns their pids. */
+async function killNamespaceProcesses(namespaces: readonly string[]): Promise<number[]> {
+  const pids = (
+    await Promise.all(namespaces.map((ns) => namespacePids(ns).catch(() => [])))
+  ).flat();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+  const until = Date.now() + 1000;
+  while (pids.some(alive) && Date.now() < until) await sleep(20);
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids;
+}
+
+async function removeRunFiles(namespaces: readonly string[]): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(LAB_RUN_DIR);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    entries
+      .filter((e) => namespaces.some((ns) => e.startsWith(`${ns}.`)))
+      .map((e) => rm(path.join(LAB_RUN_DIR, e), { force: true })),
+  );
+}
+
+async function stopDaemons(daemons: readonly ToolProcess[]): Promise<void> {
+  await Promise.all(
+    daemons.map(async (d) => {
+      d.stop('SIGTERM');
+      const exited = await Promise.race([
+        d.done.then(
+          () => true,
+          () => true,
+        ),
+        sleep(2000).then(() => false),
+      ]);
+      if (!exited) d.stop('SIGKILL');
+    }),
+  );
+}
+
+/** Removes namespaces (their processes first) and their daemon files. */
+async function removeNamespaces(namespaces: readonly string[]): Promise<number[]> {
+  const pids = await killNamespaceProcesses(namespaces);
+  await Promise.all(
+    namespaces.map((ns) => runTool(['ip', 'netns', 'del', ns]).catch(() => undefined)),
+  );
+  await removeRunFiles(namespaces);
+  return pids;
+}
+
+/** `/run/pp-lab/pp-fv.lock`: holds the pid of the process that owns the lab's namespaces. */
+function lockPath(short: string): string {
+  return path.join(LAB_RUN_DIR, `${LAB_PREFIX}${short}.lock`);
+}
+
+async function lockOwner(short: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(lockPath(short), 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when another live process owns the lab with this short name. */
+async function ownedByOther(short: string): Promise<boolean> {
+  const owner = await lockOwner(short);
+  return owner !== undefined && owner !== process.pid && alive(owner);
+}
+
+/**
+ * Takes the lab's lock, waiting while another live process holds it: two runs of
+ * one lab (say, the CLI and a test) would otherwise delete each other's namespaces.
+ * A lock whose owner died is a leftover and is taken over.
+ */
+async function acquireLabLock(lab: LabDefinition, signal?: AbortSignal): Promise<void> {
+  await mkdir(LAB_RUN_DIR, { recursive: true });
+  const file = lockPath(lab.network.short);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = await lockOwner(lab.network.short);
+    if (owner === process.pid) return;
+    if (owner === undefined || !alive(owner)) {
+      await rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `lab ${lab.id} is in use by process ${owner} (waited ${LOCK_WAIT_MS / 1000} s)`,
+      );
+    await sleep(100, signal);
+  }
+}
+
+async function releaseLabLock(lab: LabDefinition): Promise<void> {
+  if ((await lockOwner(lab.network.short)) === process.pid)
+    await rm(lockPath(lab.network.short), { force: true });
+}
+
+/**
+ * Builds `lab` in network namespaces. Removes this lab's own leftovers first.
+ * On any failure or abort it removes everything it made, then throws: a
+ * ToolError of kind `cancelled` on abort, a LabBuildError otherwise.
+ */
+export async function buildLab(
+  lab: LabDefinition,
+  options: { signal?: AbortSignal; onProgress?: (step: string) => void; fault?: FaultKind } = {},
+): Promise<LabTopology> {
+  const { signal, onProgress, fault } = options;
+  const started = Date.now();
+  if (fault !== undefined && !lab.faults.includes(fault))
+    throw new Error(
+      `Fault ${fault} does not apply to lab ${lab.id} (it supports: ${lab.faults.join(', ') || 'none'})`,
+    );
+  const runId = `${lab.id}-${started.toString(36)}`;
+  const roles = [
+    UNDERLAY_ROLE,
+    ...lab.network.nodes.map((n) => n.name),
+    ...lab.network.pods.map((p) => p.name),
+  ];
+  const planned = roles.map((r) => labNamespace(lab, r));
+  const daemons: ToolProcess[] = [];
+  let locked = false;
+  let step = 'remove leftovers of this lab';
+  const progress = (s: string): void => {
+    step = s;
+    onProgress?.(s);
+  };
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw new ToolError('cancelled', ['buildLab', lab.id], null, '');
+  };
+
+  try {
+    progress('wait for the lab to be free');
+    await acquireLabLock(lab, signal);
+    locked = true;
+    progress('remove leftovers of this lab');
+    const prefix = `${LAB_PREFIX}${lab.network.short}-`;
+    const stale = (await listNamespaces()).filter((n) => n.startsWith(prefix));
+    if (stale.length > 0) await removeNamespaces(stale);
+    checkAbort();
+
+    progress('create namespaces');
+    await runParallel(
+      planned.map((ns) => [['ip', 'netns', 'add', ns]]),
+      signal,
+    );
+    checkAbort();
+
+    progress('underlay switch');
+    const ul = labNamespace(lab, UNDERLAY_ROLE);
+    const u = lab.network.underlay;
+    await runSequence(
+      [
+        ['ip', '-n', ul, 'link', 'set', 'lo', 'up'],
+        [
+          'ip',
+          '-n',
+          ul,
+          'link',
+          'add',
+          u.bridge,
+          'address',
+          u.mac,
+          'mtu',
+          String(u.mtu),
+          'type',
+          'bridge',
+        ],
+        ['ip', '-n', ul, 'addr', 'add', `${u.ip}/${u.prefixLength}`, 'dev', u.bridge],
+        ['ip', '-n', ul, 'link', 'set', u.bridge, 'up'],
+      ],
+      signal,
+    );
+    await runParallel(
+      lab.network.nodes.map((n) => [
+        [
+          'ip',
+          '-n',
+          ul,
+          'link',
+          'add',
+          n.underlayPort,
+          'address',
+          n.underlayPortMac,
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'address',
+          n.mac,
+          'netns',
+          labNamespace(lab, n.name),
+        ],
+        ['ip', '-n', ul, 'link', 'set', n.underlayPort, 'master', u.bridge, 'up'],
+      ]),
+      signal,
+    );
+    checkAbort();
+
+    progress('nodes');
+    await runParallel(
+      lab.network.nodes.map((n) => nodeCommands(lab, n, fault)),
+      signal,
+    );
+    checkAbort();
+
+    progress('pods');
+    await runParallel(
+      lab.network.pods.map((p) => podCommands(lab, p, fault)),
+      signal,
+    );
+    if (fault === 'blackhole' && !lab.sameNode) {
+      const podB = lab.network.pods.find((p) => p.name === 'podB');
+      if (podB)
+        await runTool(
+          ['ip', '-n', labNamespace(lab, 'nodeA'), 'route', 'add', 'blackhole', `${podB.ip}/32`],
+          {
+            signal,
+          },
+        );
+    }
+    checkAbort();
+
+    if (lab.network.routing === 'calico-bgp') {
+      progress('start BIRD');
+      await startBird(lab, fault, signal, daemons);
+      progress('wait for BGP Established and routes');
+      await waitForBgp(lab, fault, signal);
+    }
+    checkAbort();
+
+    progress('inventory');
+    const nodes = await Promise.all(
+      lab.network.nodes.map(async (n) => {
+        const namespace = labNamespace(lab, n.name);
+        return { name: n.name, namespace, interfaces: await readInterfaces(namespace, signal) };
+      }),
+    );
+    const pods = await Promise.all(
+      lab.network.pods.map(async (p) => {
+        const namespace = labNamespace(lab, p.name);
+        return {
+          name: p.name,
+          node: p.node,
+          namespace,
+          interfaces: await readInterfaces(namespace, signal),
+        };
+      }),
+    );
+    checkAbort();
+
+    const byTarget = new Map<string, string>();
+    byTarget.set(`underlay`, ul);
+    for (const n of nodes) byTarget.set(n.name, n.namespace);
+    for (const p of pods) byTarget.set(`${p.node}/${p.name}`, p.namespace);
+    const shell = new NetnsNodeShell((t: ShellTarget) => {
+      const key = t.pod !== undefined ? `${t.node}/${t.pod}` : t.node;
+      const ns = byTarget.get(key);
+      if (!ns)
+        throw new Error(
+          `lab ${lab.id} has no ${t.pod !== undefined ? `pod ${t.pod} on ` : ''}node ${t.node}`,
+        );
+      return ns;
+    });
+
+    const topology: LabTopology = {
+      lab,
+      runId,
+      shell,
+      namespaces: [...planned],
+      inventory: { nodes, pods },
+      planInput: fillPlanInput(lab.planInput, nodes, pods),
+      timings: { buildMs: Date.now() - started },
+      daemons,
+    };
+    if (fault !== undefined) topology.fault = fault;
+    return topology;
+  } catch (e) {
+    await stopDaemons(daemons).catch(() => undefined);
+    // everything under this lab's prefix is ours while we hold its lock, including a
+    // namespace whose `ip netns add` was cancelled after it had made it
+    if (locked) {
+      const ours = await listNamespaces().then(
+        (all) => all.filter((n) => planned.includes(n)),
+        () => planned,
+      );
+      await removeNamespaces(ours).catch(() => undefined);
+      await releaseLabLock(lab).catch(() => undefined);
+    }
+    if (signal?.aborted || (e instanceof ToolError && e.kind === 'cancelled'))
+      throw e instanceof ToolError && e.kind === 'cancelled'
+        ? e
+        : new ToolError('cancelled', ['buildLab', lab.id], null, '');
+    throw new LabBuildError(lab.id, step, e);
+  }
+}
+
+function fillPlanInput(
+  input: PlanInput,
+  nodes: LabTopology['inventory']['nodes'],
+  pods: LabTopology['inventory']['pods'],
+): PlanInput {
+  const podMac = (name: string): string | undefined =>
+    pods.find((p) => p.name === name)?.interfaces.find((i) => i.name === 'eth0')?.mac;
+  const nodeMac = (name: string): string | undefined =>
+    nodes.find((n) => n.name === name)?.interfaces.find((i) => i.name === 'eth0')?.mac;
+  return {
+    ...input,
+    source: { ...input.source, mac: podMac(input.source.name) ?? input.source.mac },
+    destination: {
+      ...input.destination,
+      mac: podMac(input.destination.name) ?? input.destination.mac,
+    },
+    nodes: input.nodes.map((n) => ({ ...n, mac: nodeMac(n.name) ?? n.mac })),
+  };
+}
+
+/** Stops the lab's daemons and removes its namespaces (and everything in them). */
+export async function teardownLab(topology: LabTopology): Promise<{ durationMs: number }> {
+  const started = Date.now();
+  await stopDaemons(topology.daemons);
+  await removeNamespaces(topology.namespaces);
+  await releaseLabLock(topology.lab);
+  return { durationMs: Date.now() - started };
+}
+
+/**
+ * Removes everything any lab left behind, found by the `pp-` prefix: namespaces
+ * (and every process in them, BIRD included), links in the root namespace, and
+ * daemon files under /run/pp-lab.
+ */
+export async function cleanLeftovers(
+  options: { signal?: AbortSignal } = {},
+): Promise<{ namespaces: string[]; links: string[]; processes: number[] }> {
+  const { signal } = options;
+  // a lab another live process holds (a run in progress) is not a leftover
+  const candidates = (await listNamespaces()).filter((n) => n.startsWith(LAB_PREFIX));
+  const live = new Set<string>();
+  for (const short of new Set(candidates.map(shortOf)))
+    if (await ownedByOther(short)) live.add(short);
+  const namespaces = candidates.filter((n) => !live.has(shortOf(n)));
+  if (signal?.aborted) throw new ToolError('cancelled', ['cleanLeftovers'], null, '');
+  const processes = await removeNamespaces(namespaces);
+  const linkText = (await runTool(['ip', '-o', 'link', 'show'], { signal })).stdout;
+  const links = linkText
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined && n.startsWith(LAB_PREFIX));
+  for (const link of links) await runTool(['ip', 'link', 'del', link]).catch(() => undefined);
+  try {
+    const files = await readdir(LAB_RUN_DIR);
+    const liveFiles = await Promise.all(files.map(async (f) => ownedByOther(shortOf(f))));
+    await Promise.all(
+      files
+        .filter((f, i) => f.startsWith(LAB_PREFIX) && !liveFiles[i])
+        .map((f) => rm(path.join(LAB_RUN_DIR, f), { force: true })),
+    );
+  } catch {
+    /* no run dir: nothing to remove */
+  }
+  return { namespaces, links, processes };
+}
+
+/** `pp-fv-nodeA` → `fv`, `pp-fv.lock` → `fv`, `pp-fv-nodeA.ctl` → `fv`. */
+function shortOf(name: string): string {
+  return name.slice(LAB_PREFIX.length).split(/[-.]/)[0] ?? '';
+}
+
+const linkKindCache = new Map<LinkKind, Promise<{ available: boolean; reason?: string }>>();
+
+async function probeLinkKind(kind: LinkKind): Promise<{ available: boolean; reason?: string }> {
+  const name = `pp-chk-${kind}`;
+  const peer = `pp-chk-${kind}p`;
+  const args: Record<LinkKind, string[]> = {
+    veth: ['type', 'veth', 'peer', 'name', peer],
+    bridge: ['type', 'bridge'],
+    vxlan: ['type', 'vxlan', 'id', '42', 'dstport', '4789'],
+    ipip: ['type', 'ipip', 'remote', '192.0.2.1', 'local', '192.0.2.2'],
+  };
+  await runTool(['ip', 'link', 'del', name], { okExitCodes: [0, 1, 2] }).catch(() => undefined);
+  try {
+    await runTool(['ip', 'link', 'add', name, ...args[kind]], { timeoutMs: 5000 });
+  } catch (e) {
+    const why = e instanceof ToolError ? e.stderr.trim().split('\n')[0] || e.message : String(e);
+    const hint =
+      kind === 'ipip' || kind === 'vxlan'
+        ? ` (the kernel has no ${kind} module: try \`modprobe ${kind}\`; on Debian/Ubuntu kernels it ships in linux-modules-extra-$(uname -r))`
+        : '';
+    return { available: false, reason: `cannot create a ${kind} device: ${why}${hint}` };
+  }
+  await runTool(['ip', 'link', 'del', name]).catch(() => undefined);
+  return { available: true };
+}
+
+/** Whether this kernel can create `kind` devices (creates and deletes a `pp-chk-…` device to find out). */
+export function checkLinkKind(kind: LinkKind): Promise<{ available: boolean; reason?: string }> {
+  let cached = linkKindCache.get(kind);
+  if (!cached) {
+    cached = probeLinkKind(kind);
+    linkKindCache.set(kind, cached);
+  }
+  return cached;
+}
+
+/** Debian package that provides each tool a lab needs. */
+const TOOL_PACKAGES: Record<string, string> = {
+  ip: 'iproute2',
+  bridge: 'iproute2',
+  sysctl: 'procps',
+  tcpdump: 'tcpdump',
+  ping: 'iputils-ping',
+  bird: 'bird2',
+  birdc: 'bird2',
+};
+
+async function onPath(tool: string): Promise<boolean> {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  for (const dir of dirs) {
+    if (!dir) continue;
+    try {
+      await access(path.join(dir, tool), fsConstants.X_OK);
+      return true;
+    } catch {
+      /* try the next directory */
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether `lab` can run here: root, the tools, network namespaces and the
+ * kernel's link kinds. The reason says exactly what is missing and how to get it.
+ */
+export async function labAvailability(
+  lab: LabDefinition,
+): Promise<{ available: boolean; reason?: string }> {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return {
+      available: false,
+      reason:
+        'Labs create network namespaces and need root: run as root (for example `sudo podpath lab run …`).',
+    };
+  const missing: string[] = [];
+  for (const tool of lab.requires.tools) if (!(await onPath(tool))) missing.push(tool);
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((t) => TOOL_PACKAGES[t] ?? t))];
+    return {
+      available: false,
+      reason: `Missing ${missing.join(', ')}: install with \`sudo apt-get install -y ${pkgs.join(' ')}\`.`,
+    };
+  }
+  try {
+    await runTool(['ip', 'netns', 'list'], { timeoutMs: 5000 });
+  } catch (e) {
+    return {
+      available: false,
+      reason: `\`ip netns\` does not work here: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+  for (const kind of lab.requires.linkKinds) {
+    const r = await checkLinkKind(kind);
+    if (!r.available) return { available: false, reason: r.reason ?? `no ${kind} devices` };
+  }
+  return { available: true };
+}
