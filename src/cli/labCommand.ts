@@ -1,0 +1,191 @@
+/**
+ * `podpath lab list | run | clean`: the offline labs from a terminal. `run` prints
+ * progress with timings and then the per-hop table (or, with --json, the same object
+ * as `podpath analyze --json` plus "lab" and "timings"). Ctrl-C or SIGTERM during a
+ * run cancels it and tears the lab down before exiting.
+ */
+import type { FaultKind } from '../core/labs/catalog';
+import { FAULTS, LABS, findLab } from '../core/labs/catalog';
+import { cleanLeftovers, labAvailability } from '../platform/netns/labTopology';
+import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
+import { LabRunError, runLab } from '../platform/labs/labRunner';
+import type { CliIo } from './captureCommands';
+import { formatAnalysis, parseArgs } from './captureCommands';
+import { formatTable, UsageError } from './table';
+
+const USAGE =
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean';
+
+/** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+const CANCELLED_EXIT = 130;
+
+export async function runLabCommand(args: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'list':
+        return await listLabs(rest, io);
+      case 'run':
+        return await runOneLab(rest, io);
+      case 'clean':
+        return await cleanLabs(rest, io);
+      case undefined:
+        throw new UsageError(USAGE);
+      default:
+        throw new UsageError(`unknown lab command ${sub}; ${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`podpath lab: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function listLabs(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args, { flags: ['json'] });
+  if (parsed.positional.length > 0) throw new UsageError('podpath lab list takes no arguments');
+  const labs = await Promise.all(
+    LABS.map(async (lab) => ({ lab, availability: await labAvailability(lab) })),
+  );
+  if (parsed.flags.has('json')) {
+    const out = labs.map(({ lab, availability }) => ({
+      id: lab.id,
+      title: lab.title,
+      mode: lab.mode,
+      sameNode: lab.sameNode,
+      available: availability.available,
+      ...(availability.reason ? { reason: availability.reason } : {}),
+      faults: lab.faults,
+    }));
+    io.stdout(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  }
+  const rows = labs.map(({ lab, availability }) => [
+    lab.id,
+    lab.sameNode ? 'same node' : 'cross node',
+    lab.title,
+    availability.available
+      ? 'available'
+      : `unavailable: ${availability.reason ?? 'unknown reason'}`,
+  ]);
+  io.stdout(formatTable(['lab', 'pods', 'title', 'status'], rows) + '\n');
+  return 0;
+}
+
+async function cleanLabs(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args, { flags: ['json'] });
+  if (parsed.positional.length > 0) throw new UsageError('podpath lab clean takes no arguments');
+  const removed = await cleanLeftovers({});
+  if (parsed.flags.has('json')) {
+    io.stdout(JSON.stringify(removed, null, 2) + '\n');
+    return 0;
+  }
+  const total = removed.namespaces.length + removed.links.length + removed.processes.length;
+  io.stdout(
+    total === 0
+      ? 'Nothing to clean: no pp- namespaces, links or processes.\n'
+      : `Removed ${removed.namespaces.length} namespaces, ${removed.links.length} links, ${removed.processes.length} processes.\n`,
+  );
+  return 0;
+}
+
+function parseFault(value: string | undefined): FaultKind | undefined {
+  if (value === undefined) return undefined;
+  const fault = FAULTS.find((f) => f.kind === value)?.kind;
+  if (!fault) {
+    throw new UsageError(`unknown fault ${value}; one of: ${FAULTS.map((f) => f.kind).join(', ')}`);
+  }
+  return fault;
+}
+
+function parseProbe(value: string | undefined): LabProbeKind | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'icmp' && value !== 'tcp')
+    throw new UsageError(`--probe is icmp or tcp, not ${value}`);
+  return value;
+}
+
+/** The object `lab run --json` prints: the analysis, plus the lab and its timings. */
+export function labRunJson(result: LabRunResult): Record<string, unknown> {
+  return {
+    ...result.report,
+    lab: result.lab,
+    ...(result.fault ? { fault: result.fault } : {}),
+    timings: result.timings,
+    outDir: result.outDir,
+    kept: result.kept,
+  };
+}
+
+async function runOneLab(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args, { flags: ['json', 'keep'], options: ['out', 'fault', 'probe'] });
+  if (parsed.positional.length !== 1) throw new UsageError('podpath lab run takes exactly one LAB');
+  const labId = parsed.positional[0]!;
+  const lab = findLab(labId);
+  if (!lab)
+    throw new UsageError(`unknown lab ${labId}; one of: ${LABS.map((l) => l.id).join(', ')}`);
+  const fault = parseFault(parsed.options.get('fault'));
+  if (fault && !lab.faults.includes(fault)) {
+    throw new UsageError(
+      `lab ${lab.id} cannot inject ${fault}; it can inject: ${lab.faults.join(', ')}`,
+    );
+  }
+  const probe = parseProbe(parsed.options.get('probe'));
+  const json = parsed.flags.has('json');
+  // With --json stdout carries only the object; progress goes to stderr.
+  const say = json ? io.stderr : io.stdout;
+
+  const controller = new AbortController();
+  let signals = 0;
+  let cancelledBy: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals++;
+    cancelledBy ??= name;
+    if (signals === 1) {
+      io.stderr(`\n${name}: cancelling, tearing the lab down…\n`);
+      controller.abort(new DOMException(`Cancelled by ${name}`, 'AbortError'));
+    } else {
+      io.stderr(`${name} again: exiting now; run \`podpath lab clean\` to remove leftovers\n`);
+      process.exit(SIGNAL_EXIT[name] ?? CANCELLED_EXIT);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runLab(lab.id, {
+      outDir: parsed.options.get('out'),
+      keep: parsed.flags.has('keep'),
+      fault,
+      probe,
+      signal: controller.signal,
+      onProgress: (step) => say(`[${step.phase}] ${step.message}\n`),
+    });
+    if (json) {
+      io.stdout(JSON.stringify(labRunJson(result), null, 2) + '\n');
+      return 0;
+    }
+    const tm = result.timings;
+    say(
+      `\n${lab.title}${result.fault ? `, fault: ${result.fault}` : ''} — build ${tm.buildMs} ms, capture ${tm.captureMs} ms, analyze ${tm.analyzeMs} ms, teardown ${tm.teardownMs} ms, total ${tm.totalMs} ms\n`,
+    );
+    say(`Captures: ${result.outDir}\n\n`);
+    say(formatAnalysis(result.report));
+    return 0;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      io.stderr('podpath lab: cancelled; the lab was torn down\n');
+      return (cancelledBy && SIGNAL_EXIT[cancelledBy]) ?? CANCELLED_EXIT;
+    }
+    if (err instanceof LabRunError) {
+      io.stderr(`podpath lab: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
