@@ -1,0 +1,311 @@
+/**
+ * Streaming parser for tcpdump's text output — what people paste and what labs
+ * print — into the packet model.
+ *
+ * Lines arrive one at a time; the parser holds only the packet being assembled
+ * and emits it when the next one starts (or at `end()`). A packet starts at a
+ * line carrying a `-#` number or a time stamp (any `-t…` style); with `-t` there
+ * is neither, and a line that reads as a packet (`IP …`, `ARP, …`, MACs) starts
+ * one unless the previous record is waiting for a continuation (the address line
+ * after a `-v` IPv4 header, the inner packet after VXLAN/OTV/Geneve/GRE).
+ *
+ * Once a capture has shown stamps, unstamped lines that are not an expected
+ * continuation belong to the packet before them: protocol detail (BGP, DHCP),
+ * `-x`/`-X` hex and `-A` ASCII dumps. Banners, the `N packets captured` trailer
+ * and `kubectl debug` chatter are skipped. Anything else becomes a packet with a
+ * single `raw` layer and an issue; the parser never throws.
+ */
+import type { CaptureIssue, Packet } from './model';
+import type { PacketSink } from './sink';
+import { isDigit } from './tcpdumpTextCursor';
+import { EXPECT_ADDR, EXPECT_NONE, PacketAssembler } from './tcpdumpTextGrammar';
+
+export type { PacketSink } from './sink';
+
+export interface TcpdumpTextParser {
+  /** One line of text, without its newline (a trailing `\r` is tolerated). */
+  push(line: string): void;
+  /** Emits the last packet. */
+  end(): void;
+}
+
+/** How the current capture marks its packet lines. */
+const MODE_UNKNOWN = 0;
+const MODE_NUMBER = 1;
+const MODE_TIME = 2;
+const MODE_NONE = 3;
+
+const POW10: number[] = [];
+for (let i = 0, v = 1; i <= 15; i++, v *= 10) POW10.push(v);
+
+/** Lines printed around a capture that are not packets (tcpdump, kubectl, shells). */
+const NOISE_PREFIXES: readonly string[] = [
+  'Defaulting debug container name',
+  'Defaulted container',
+  "If you don't see a command prompt",
+  'Unable to use a TTY',
+  'All commands and output from this session',
+  '--profile=',
+  'Targeting container',
+  'Creating debugging pod',
+  'Starting pod/',
+  'Removing debugging pod',
+  'Waiting for pod',
+  'Session ended',
+  'pod "',
+  'error: ',
+  'Error from server',
+  'Error: ',
+  'Warning: ',
+  'warning: ',
+  'command terminated with exit code',
+  'Flag --',
+  '^C',
+  '$ ',
+  '# ',
+];
+
+/** Lines that end one capture (or begin the next): the packet in hand is complete. */
+const BANNER_PREFIXES: readonly string[] = [
+  'tcpdump: ',
+  'listening on ',
+  'reading from file ',
+  'dropped privs',
+];
+
+class Parser implements TcpdumpTextParser {
+  private readonly asm = new PacketAssembler();
+  private lineNo = 0;
+  private cur: Packet | null = null;
+  private mode = MODE_UNKNOWN;
+  /** Set by `stamp()`: the time stamp just read. */
+  private ts = 0;
+
+  constructor(private readonly sink: PacketSink) {}
+
+  push(line: string): void {
+    this.lineNo++;
+    try {
+      this.line(line);
+    } catch (e) {
+      // Defensive only: the grammar is bounds-checked, but one bad line must not
+      // lose the capture.
+      this.report(`line not understood (${e instanceof Error ? e.message : String(e)})`);
+      this.cur = null;
+      this.asm.begin();
+    }
+  }
+
+  end(): void {
+    try {
+      this.flush();
+    } catch {
+      this.cur = null;
+    }
+  }
+
+  private line(s: string): void {
+    let end = s.length;
+    while (end > 0) {
+      const ch = s.charCodeAt(end - 1);
+      if (ch !== 13 && ch !== 32 && ch !== 9 && ch !== 10) break;
+      end--;
+    }
+    let p = 0;
+    while (p < end) {
+      const ch = s.charCodeAt(p);
+      if (ch !== 32 && ch !== 9) break;
+      p++;
+    }
+    if (p === end) return;
+
+    // `-#` packet number: `%5u  ` (digits and two spaces)
+    let q = p;
+    let numbered = false;
+    if (isDigit(s.charCodeAt(q))) {
+      let r = q;
+      while (r < end && isDigit(s.charCodeAt(r))) r++;
+      if (r - q <= 10 && s.charCodeAt(r) === 32 && s.charCodeAt(r + 1) === 32) {
+        numbered = true;
+        q = r + 2;
+        while (q < end && s.charCodeAt(q) === 32) q++;
+      }
+    }
+    const t = isDigit(s.charCodeAt(q)) ? this.stamp(s, q, end) : -1;
+    if (numbered || t >= 0) {
+      this.mode = numbered ? MODE_NUMBER : MODE_TIME;
+      this.start(s, t >= 0 ? t : q, end, t >= 0, true);
+      return;
+    }
+
+    const asm = this.asm;
+    if (this.cur !== null && asm.expect !== EXPECT_NONE) {
+      asm.c.reset(s, p, end);
+      if (asm.expect === EXPECT_ADDR ? asm.addressLine() : asm.innerLine()) return;
+      asm.expect = EXPECT_NONE;
+    }
+
+    if (this.cur !== null && p > 0) return; // detail or hex dump of the packet in hand
+    const noise = this.noise(s, p, end);
+    if (noise !== 0) {
+      if (noise === 2) {
+        this.flush();
+        this.mode = MODE_UNKNOWN;
+      }
+      return;
+    }
+
+    if (this.cur !== null && (this.mode === MODE_NUMBER || this.mode === MODE_TIME)) {
+      return; // ASCII dump (-A) of the packet in hand
+    }
+    this.mode = MODE_NONE;
+    this.start(s, p, end, false, false);
+  }
+
+  /** Starts a packet whose record begins at `p`; `stamped` lines always are packets. */
+  private start(s: string, p: number, end: number, hasTs: boolean, stamped: boolean): void {
+    this.flush();
+    const asm = this.asm;
+    asm.begin();
+    asm.c.reset(s, p, end);
+    const ok = asm.body();
+    const pkt: Packet = hasTs ? { ts: this.ts, layers: asm.layers } : { layers: asm.layers };
+    if (!ok) {
+      if (!stamped) this.report('line not understood');
+      asm.layers.length = 0;
+      if (p < end || !stamped) {
+        asm.layers.push({ kind: 'raw', text: stamped ? s.slice(p, end) : s.slice(0, end).trim() });
+      }
+    }
+    if (asm.frameLength !== undefined) pkt.frameLength = asm.frameLength;
+    pkt.source = this.lineNo;
+    this.cur = pkt;
+  }
+
+  private flush(): void {
+    const pkt = this.cur;
+    if (pkt === null) return;
+    this.cur = null;
+    if (this.asm.hasPendingAddresses() && pkt.source !== undefined) {
+      this.issueAt(pkt.source, 'IPv4 header without its address line');
+    }
+    this.asm.expect = EXPECT_NONE;
+    this.sink.packet(pkt);
+  }
+
+  private report(message: string): void {
+    this.issueAt(this.lineNo, message);
+  }
+
+  private issueAt(at: number, message: string): void {
+    const issue: CaptureIssue = { at, message };
+    this.sink.issue?.(issue);
+  }
+
+  /**
+   * A time stamp at `p` in any of tcpdump's styles, followed by a space: `HH:MM:SS.frac`
+   * (default, -ttt/-ttttt deltas), `YYYY-MM-DD HH:MM:SS.frac` (-tttt, read as UTC),
+   * `secs.frac` (-tt). Sets `ts`; returns the index after the space, or -1.
+   */
+  private stamp(s: string, p: number, end: number): number {
+    let q = p;
+    let a = 0;
+    while (q < end && isDigit(s.charCodeAt(q))) a = a * 10 + s.charCodeAt(q++) - 48;
+    const k = q - p;
+    if (k === 0 || k > 12 || q >= end) return -1;
+    const sep = s.charCodeAt(q);
+    let day = 0;
+    if (sep === 45) {
+      // -tttt: YYYY-MM-DD HH:MM:SS
+      if (k !== 4 || q + 16 > end) return -1;
+      const mo = two(s, q + 1);
+      const d = two(s, q + 4);
+      if (mo < 1 || d < 1 || s.charCodeAt(q + 3) !== 45 || s.charCodeAt(q + 6) !== 32) return -1;
+      day = Date.UTC(a, mo - 1, d) / 1000;
+      q += 7;
+      a = 0;
+      const h0 = q;
+      while (q < end && isDigit(s.charCodeAt(q))) a = a * 10 + s.charCodeAt(q++) - 48;
+      if (q === h0 || s.charCodeAt(q) !== 58) return -1;
+    }
+    if (s.charCodeAt(q) === 58) {
+      // HH:MM:SS
+      const m = two(s, q + 1);
+      const sec = two(s, q + 4);
+      if (m < 0 || sec < 0 || s.charCodeAt(q + 3) !== 58) return -1;
+      q += 6;
+      let v = day + a * 3600 + m * 60 + sec;
+      if (s.charCodeAt(q) === 46) {
+        const f0 = ++q;
+        let f = 0;
+        while (q < end && isDigit(s.charCodeAt(q))) f = f * 10 + s.charCodeAt(q++) - 48;
+        if (q - f0 > 15) return -1;
+        v += f / POW10[q - f0]!;
+      }
+      if (q < end && s.charCodeAt(q) !== 32) return -1;
+      this.ts = v;
+      return q < end ? q + 1 : q;
+    }
+    if (sep === 46) {
+      // -tt: seconds.fraction
+      const f0 = ++q;
+      let f = 0;
+      while (q < end && isDigit(s.charCodeAt(q))) f = f * 10 + s.charCodeAt(q++) - 48;
+      const fk = q - f0;
+      if (fk === 0 || fk > 15 || (q < end && s.charCodeAt(q) !== 32)) return -1;
+      this.ts = a + f / POW10[fk]!;
+      return q < end ? q + 1 : q;
+    }
+    return -1;
+  }
+
+  /** 0: not noise; 1: a line to skip; 2: a banner or trailer (the capture ends or begins). */
+  private noise(s: string, p: number, end: number): number {
+    if (isDigit(s.charCodeAt(p))) {
+      let q = p;
+      while (q < end && isDigit(s.charCodeAt(q))) q++;
+      return s.startsWith(' packet', q) ? 2 : 0;
+    }
+    for (const b of BANNER_PREFIXES) if (s.startsWith(b, p)) return 2;
+    for (const n of NOISE_PREFIXES) if (s.startsWith(n, p)) return 1;
+    return 0;
+  }
+}
+
+function two(s: string, p: number): number {
+  const a = s.charCodeAt(p) - 48;
+  const b = s.charCodeAt(p + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+/**
+ * A streaming parser for tcpdump text: push lines, get packets on `sink` as soon
+ * as each is complete. Holds one packet at a time (plus tcpdump's own per-TCP
+ * conversation sequence bases, bounded), and never throws on input.
+ */
+export function createTcpdumpTextParser(sink: PacketSink): TcpdumpTextParser {
+  return new Parser(sink);
+}
+
+/** Parses a whole text at once (for tests and small pastes). */
+export function parseTcpdumpText(text: string): { packets: Packet[]; issues: CaptureIssue[] } {
+  const packets: Packet[] = [];
+  const issues: CaptureIssue[] = [];
+  const parser = createTcpdumpTextParser({
+    packet: (p) => packets.push(p),
+    issue: (i) => issues.push(i),
+  });
+  let from = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', from);
+    if (nl < 0) {
+      if (from < text.length) parser.push(text.slice(from));
+      break;
+    }
+    parser.push(text.slice(from, nl));
+    from = nl + 1;
+  }
+  parser.end();
+  return { packets, issues };
+}
