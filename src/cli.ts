@@ -1,0 +1,77 @@
+/**
+ * `podpath` — the terminal front end over the same core and platform as the
+ * extension: parse, decode, analyze, plan, bench and the offline labs.
+ */
+import { ToolError } from './platform/exec/runner';
+import {
+  runAnalyzeCommand,
+  runDecodeCommand,
+  runParseCommand,
+  runPlanCommand,
+  type CliIo,
+} from './cli/captureCommands';
+import { runBenchCommand } from './cli/benchCommand';
+import { runLabCommand } from './cli/labCommand';
+import { UsageError } from './cli/table';
+
+const USAGE = `usage: podpath <command> [options]
+
+  parse [--json] FILE                 tcpdump text -> packets (table, or NDJSON with --json)
+  decode [--json] FILE                pcap/pcapng -> packets (table, or NDJSON with --json)
+  analyze [--json] [--plan MODE] FILE...
+                                      the files are the hops in order; follow the probe across them
+  plan MODE [--json] [--same-node] [--cross-subnet]
+                                      the hops of a CNI datapath and its diagram
+  lab list [--json] | lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp]
+  lab clean                           offline labs in network namespaces (needs root)
+  bench [--packets N]                 time our decoder and parser against tcpdump
+
+MODE: flannel-vxlan, flannel-host-gw, calico-bgp, calico-ipip, calico-vxlan,
+      calico-crosssubnet, kubenet (append -same-node for two pods on one node)
+`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'parse':
+        return await runParseCommand(args, io);
+      case 'decode':
+        return await runDecodeCommand(args, io);
+      case 'analyze':
+        return await runAnalyzeCommand(args, io);
+      case 'plan':
+        return runPlanCommand(args, io);
+      case 'bench':
+        return await runBenchCommand(args, io);
+      case 'lab':
+        return await runLabCommand(args, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (try podpath --help)`);
+    }
+  } catch (e) {
+    io.stderr(`podpath: ${describeError(e)}\n`);
+    return e instanceof ToolError && e.kind === 'cancelled' ? 130 : 2;
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0] ?? e.name;
+  return String(e);
+}
+
+if (require.main === module) {
+  const io: CliIo = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  };
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}
