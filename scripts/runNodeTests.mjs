@@ -30,6 +30,7 @@ const args = [
   '--import',
   'tsx',
   '--test',
+  '--test-concurrency=1',
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
   '--test-reporter=tap',
@@ -39,15 +40,24 @@ const args = [
 const child = spawn(process.execPath, args, { stdio: 'inherit' });
 child.on('close', (code) => {
   const tap = readFileSync(tapFile, 'utf8');
-  const num = (label) => Number(/^# (\w+) (\d+)$/m.test(tap) ? (tap.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0) : 0);
+  const num = (label) =>
+    Number(
+      /^# (\w+) (\d+)$/m.test(tap)
+        ? (tap.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0)
+        : 0,
+    );
   const skipped = num('skipped') + num('todo');
   const counts = { stage, passed: num('pass'), failed: num('fail') + num('cancelled'), skipped };
-  const reasons = [...tap.matchAll(/^\s*ok \d+ - (.*) # SKIP ?(.*)$/gm)].map((m) => `${m[1]}: ${m[2] || 'no reason given'}`);
+  const reasons = [...tap.matchAll(/^\s*ok \d+ - (.*) # SKIP ?(.*)$/gm)].map(
+    (m) => `${m[1]}: ${m[2] || 'no reason given'}`,
+  );
   counts.skipReasons = reasons;
   if (files.length === 0) counts.failed += 0;
   if (code !== 0 && counts.failed === 0) counts.failed = 1; // the runner itself failed
   writeFileSync(`test-results/counts/${stage}.json`, JSON.stringify(counts, null, 2));
   for (const r of reasons) console.log(`skipped: ${r}`);
-  console.log(`${stage}: ${counts.passed} passed, ${counts.failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  console.log(
+    `${stage}: ${counts.passed} passed, ${counts.failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+  );
   process.exit(code ?? 1);
 });

@@ -35,7 +35,10 @@ test('runTool honours timeout and abort', async () => {
 
 test('runTool streams stdout lines', async () => {
   const lines: string[] = [];
-  await runTool(['printf', 'one\ntwo\nthree'], { onStdoutLine: (l) => lines.push(l), collectStdout: false });
+  await runTool(['printf', 'one\ntwo\nthree'], {
+    onStdoutLine: (l) => lines.push(l),
+    collectStdout: false,
+  });
   assert.deepEqual(lines, ['one', 'two', 'three']);
 });
 

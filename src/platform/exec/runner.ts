@@ -15,7 +15,12 @@ export class ToolError extends Error {
   /** First lines of stderr (at most 10). */
   readonly stderr: string;
 
-  constructor(kind: ToolErrorKind, argv: readonly string[], exitCode: number | null, stderr: string) {
+  constructor(
+    kind: ToolErrorKind,
+    argv: readonly string[],
+    exitCode: number | null,
+    stderr: string,
+  ) {
     super(describeToolError(kind, argv, exitCode, stderr));
     this.name = 'ToolError';
     this.kind = kind;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# All of Podpath's tests, on a fresh Debian/Ubuntu machine: installs what they
+# need, then runs lint and type checks, the unit tests (the offline-lab tests run
+# for real as root; without root they skip and say so), the extension's Mocha suite
+# inside code-server's real extension host, and the Playwright UI test. The last
+# line is `N passed, N failed[, N skipped]`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CI="${CI:-}"
+rm -rf test-results
+mkdir -p test-results/counts
+
+stage_started=0
+begin() { stage_started=$(date +%s); echo; echo "=== $1"; }
+end() { echo "--- $1 took $(( $(date +%s) - stage_started )) s"; }
+
+# Static checks count as tests of their own: a lint error fails the build.
+static_pass=0; static_fail=0; static_failed=()
+check() {
+  local name=$1; shift
+  if "$@"; then static_pass=$((static_pass + 1)); else static_fail=$((static_fail + 1)); static_failed+=("$name"); fi
+}
+# A stage that died before writing its counts (killed, crashed) is one failure.
+ensure_counts() {
+  [ -f "test-results/counts/$1.json" ] || {
+    echo "stage $1 wrote no results: counting it as failed" >&2
+    printf '{"stage":"%s","passed":0,"failed":1,"skipped":0,"skipReasons":[]}' "$1" > "test-results/counts/$1.json"
+  }
+}
+write_static() {
+  node -e 'const [p,f,names]=process.argv.slice(1);require("fs").writeFileSync("test-results/counts/static.json",JSON.stringify({stage:"static",passed:+p,failed:+f,skipped:0,skipReasons:[],failedChecks:names?names.split(","):[]}))' \
+    "$static_pass" "$static_fail" "$(IFS=,; echo "${static_failed[*]:-}")"
+}
+
+begin "install"
+if ! bash scripts/installDeps.sh all; then
+  echo "installing dependencies failed" >&2
+  static_fail=$((static_fail + 1)); static_failed+=(install); write_static
+  node scripts/summarize.mjs; exit 1
+fi
+end install
+
+begin "lint, format and type checks"
+check eslint npx eslint --max-warnings 0 .
+check prettier npx prettier --check --log-level warn .
+check typecheck npx tsc -p tsconfig.json --noEmit
+if [ -f webview/tsconfig.json ]; then check typecheck-webview npx tsc -p webview/tsconfig.json --noEmit; fi
+check build node esbuild.mjs
+if [ -f scripts/checkCommands.mjs ]; then check commands-registered node scripts/checkCommands.mjs; fi
+write_static
+end checks
+
+begin "unit tests (plain Node; offline labs for real when root)"
+timeout -s KILL 1800 node scripts/runNodeTests.mjs unit test/unit
+ensure_counts unit
+end unit
+
+if grep -q '"test:workbench"' package.json; then
+  begin "extension Mocha suite in code-server's extension host"
+  timeout -s KILL 900 npm run --silent test:workbench
+  ensure_counts workbench
+  end workbench
+fi
+
+if grep -q '"test:ui"' package.json; then
+  begin "Playwright UI test in code-server"
+  timeout -s KILL 900 npm run --silent test:ui
+  ensure_counts ui
+  end ui
+fi
+
+echo
+echo "=== summary"
+node scripts/summarize.mjs
