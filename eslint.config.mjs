@@ -25,14 +25,27 @@ const ioModules = [
 ].map((name) => ({ name, message: 'src/core is pure: do I/O in src/platform.' }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'test/fixtures/**', '.scratch/**', 'test-results/**', '.vscode-test/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'out/**',
+      'test/fixtures/**',
+      '.scratch/**',
+      'test-results/**',
+      '.vscode-test/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -44,7 +57,10 @@ export default tseslint.config(
         {
           paths: [noVscode, ...ioModules],
           patterns: [
-            { group: ['**/platform/**', '**/ui/**'], message: 'core may not depend on outer rings.' },
+            {
+              group: ['**/platform/**', '**/ui/**'],
+              message: 'core may not depend on outer rings.',
+            },
           ],
         },
       ],

@@ -41,7 +41,9 @@ export function innermostTransport(packet: Packet): Layer | undefined {
 }
 
 /** The innermost Ethernet header (the one framing the innermost IP packet), if captured. */
-export function innermostEthernet(packet: Packet): Extract<Layer, { kind: 'ethernet' }> | undefined {
+export function innermostEthernet(
+  packet: Packet,
+): Extract<Layer, { kind: 'ethernet' }> | undefined {
   const ip = innermostIpIndex(packet);
   for (let i = (ip < 0 ? packet.layers.length : ip) - 1; i >= 0; i--) {
     const l = packet.layers[i]!;

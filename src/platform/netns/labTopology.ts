@@ -901,9 +901,12 @@ async function probeLinkKind(kind: LinkKind): Promise<{ available: boolean; reas
     const why = e instanceof ToolError ? e.stderr.trim().split('\n')[0] || e.message : String(e);
     const hint =
       kind === 'ipip' || kind === 'vxlan'
-        ? ` (the kernel has no ${kind} module: try \`modprobe ${kind}\`; on Debian/Ubuntu kernels it ships in linux-modules-extra-$(uname -r))`
+        ? `: the ${kind} module is missing (try \`modprobe ${kind}\`; on Debian/Ubuntu kernels it ships in linux-modules-extra-$(uname -r))`
         : '';
-    return { available: false, reason: `cannot create a ${kind} device: ${why}${hint}` };
+    return {
+      available: false,
+      reason: `this kernel cannot create ${kind} devices (${why})${hint}`,
+    };
   }
   await runTool(['ip', 'link', 'del', name]).catch(() => undefined);
   return { available: true };
