@@ -107,7 +107,7 @@ before(async () => {
   await page.setContent('<!doctype html><html><body><div id="out"></div></body></html>');
   await page.addScriptTag({ content: readFileSync(MERMAID, 'utf8') });
   await page.evaluate(() =>
-    (window as unknown as { mermaid: { initialize(c: object): void } }).mermaid.initialize({
+    (globalThis as unknown as BrowserGlobals).mermaid.initialize({
       startOnLoad: false,
       securityLevel: 'strict',
     }),
@@ -122,12 +122,14 @@ for (const [i, c] of cases().entries()) {
   test(`mermaid renders: ${c.name}`, { skip: noBrowser }, async () => {
     const r = await page!.evaluate(
       async ({ text, i }) => {
-        const m = (window as unknown as { mermaid: MermaidGlobal }).mermaid;
+        // Runs in the page: reach the DOM through globalThis (the test compiles for Node).
+        const g = globalThis as unknown as BrowserGlobals;
+        const m = g.mermaid;
         const d = await m.mermaidAPI.getDiagramFromText(text);
         const actors = [...d.db.getActors().values()].length;
         const messages = d.db.getMessages().filter((x) => x.from && x.to).length;
         const { svg } = await m.render(`d${i}`, text);
-        const out = document.getElementById('out')!;
+        const out = g.document.getElementById('out')!;
         out.innerHTML = svg;
         const injected = out.querySelectorAll('img, script, [onerror], [onload]').length;
         return { actors, messages, injected, text: out.textContent ?? '' };
@@ -142,7 +144,19 @@ for (const [i, c] of cases().entries()) {
   });
 }
 
+interface BrowserGlobals {
+  mermaid: MermaidGlobal;
+  document: {
+    getElementById(id: string): {
+      innerHTML: string;
+      textContent: string | null;
+      querySelectorAll(selector: string): { length: number };
+    } | null;
+  };
+}
+
 interface MermaidGlobal {
+  initialize(config: object): void;
   mermaidAPI: {
     getDiagramFromText(text: string): Promise<{
       db: {
