@@ -92,4 +92,22 @@ export default tseslint.config(
     files: ['webview/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  {
+    // The toolkit is deprecated upstream: keep the swap to @vscode-elements a one-folder change.
+    files: ['webview/**/*.ts'],
+    ignores: ['webview/ui/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@vscode/webview-ui-toolkit', '@vscode/webview-ui-toolkit/*'],
+              message: 'Only webview/ui/ may use the webview UI toolkit.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

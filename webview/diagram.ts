@@ -1,0 +1,197 @@
+/**
+ * Draws the panel's Mermaid sequence diagram. Mermaid runs with
+ * `securityLevel: 'strict'` (labels sanitised, no click handlers); its SVG is
+ * the only markup the panel injects, and even that is parsed in an inert
+ * <template> and stripped of scripts and event attributes before it is shown.
+ * The theme follows VS Code's body class and the diagram is redrawn when it
+ * changes. After each drawing the host is told what a person sees (`rendered`).
+ */
+import mermaid from 'mermaid';
+import type { FromWebview } from '../src/protocol';
+import { clear, el } from './element';
+
+export type RenderedMessage = Extract<FromWebview, { type: 'rendered' }>;
+
+export interface DiagramView {
+  /** Draws `text` (or the empty state for null); `missingHop` is highlighted. */
+  show(text: string | null, missingHop: string | null): void;
+}
+
+type ThemeName = 'default' | 'dark' | 'base';
+
+const HEX = /^#[0-9a-f]{3,8}$/i;
+
+function cssColor(name: string, fallback: string): string {
+  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
+  // Mermaid derives shades from these, which only works on hex colours.
+  return HEX.test(value) ? value : fallback;
+}
+
+function currentTheme(): { theme: ThemeName; themeVariables?: Record<string, string> } {
+  const classes = document.body.classList;
+  const highContrastLight = classes.contains('vscode-high-contrast-light');
+  if (highContrastLight || classes.contains('vscode-high-contrast')) {
+    const bg = cssColor('--vscode-editor-background', highContrastLight ? '#ffffff' : '#000000');
+    const fg = cssColor('--vscode-foreground', highContrastLight ? '#000000' : '#ffffff');
+    const border = cssColor('--vscode-contrastBorder', highContrastLight ? '#0f4a85' : '#6fc3df');
+    return {
+      theme: 'base',
+      themeVariables: {
+        background: bg,
+        primaryColor: bg,
+        primaryTextColor: fg,
+        primaryBorderColor: border,
+        secondaryColor: bg,
+        tertiaryColor: bg,
+        lineColor: fg,
+        textColor: fg,
+        actorBkg: bg,
+        actorBorder: border,
+        actorTextColor: fg,
+        actorLineColor: fg,
+        signalColor: fg,
+        signalTextColor: fg,
+        noteBkgColor: bg,
+        noteTextColor: fg,
+        noteBorderColor: border,
+        labelBoxBkgColor: bg,
+        labelBoxBorderColor: border,
+        labelTextColor: fg,
+        loopTextColor: fg,
+      },
+    };
+  }
+  return { theme: classes.contains('vscode-dark') ? 'dark' : 'default' };
+}
+
+function configureMermaid(): void {
+  const family = getComputedStyle(document.body).getPropertyValue('--vscode-font-family').trim();
+  mermaid.initialize({
+    startOnLoad: false,
+    securityLevel: 'strict',
+    suppressErrorRendering: true,
+    ...currentTheme(),
+    ...(family ? { fontFamily: family } : {}),
+    // Fit the panel's width (CSS keeps a minimum and scrolls below it).
+    sequence: { useMaxWidth: true, wrap: false },
+  });
+}
+
+/** Parses mermaid's SVG without running anything and drops what could act. */
+function inertSvg(svg: string): DocumentFragment {
+  const template = document.createElement('template');
+  template.innerHTML = svg;
+  const fragment = template.content;
+  for (const node of Array.from(fragment.querySelectorAll('script, foreignObject iframe'))) {
+    node.remove();
+  }
+  for (const node of Array.from(fragment.querySelectorAll('*'))) {
+    for (const attr of Array.from(node.attributes)) {
+      const name = attr.name.toLowerCase();
+      const isHandler = name.startsWith('on');
+      const isScriptLink =
+        (name === 'href' || name === 'xlink:href') && /^\s*javascript:/i.test(attr.value);
+      if (isHandler || isScriptLink) node.removeAttribute(attr.name);
+    }
+  }
+  return fragment;
+}
+
+/** The participant boxes' texts, left to right, once each (mermaid draws them top and bottom). */
+function participantTexts(svg: Element): string[] {
+  const byText = new Map<string, number>();
+  for (const text of Array.from(svg.querySelectorAll('text.actor, text.actor-box'))) {
+    const value = (text.textContent ?? '').replace(/\s+/g, ' ').trim();
+    const x = Number(text.getAttribute('x'));
+    if (value && !byText.has(value)) byText.set(value, Number.isFinite(x) ? x : 0);
+  }
+  return [...byText].sort((a, b) => a[1] - b[1]).map(([value]) => value);
+}
+
+/** Colours the lost-message arrows and the notes / labels naming the missing hop. */
+function highlightMissing(svg: Element, missingHop: string | null): void {
+  for (const line of Array.from(svg.querySelectorAll('line, path'))) {
+    if ((line.getAttribute('marker-end') ?? '').includes('crosshead')) {
+      line.classList.add('pp-missing-line');
+    }
+  }
+  if (!missingHop) return;
+  for (const text of Array.from(svg.querySelectorAll('text.noteText, text.messageText'))) {
+    const content = text.textContent ?? '';
+    if (!content.includes(missingHop) && !/\bnot (seen|reached)\b/.test(content)) continue;
+    text.classList.add('pp-missing-text');
+    const box = text.parentElement?.querySelector('rect.note');
+    if (text.classList.contains('noteText') && box) box.classList.add('pp-missing-box');
+  }
+}
+
+/**
+ * Mounts the diagram in `container` and returns its controller.
+ *
+ * @param onRendered called after every drawing (also after a theme change).
+ */
+export function createDiagramView(
+  container: HTMLElement,
+  onRendered: (message: RenderedMessage) => void,
+): DiagramView {
+  let current: { text: string | null; missingHop: string | null } | null = null;
+  let generation = 0;
+
+  const draw = async (): Promise<void> => {
+    const mine = ++generation;
+    const text = current?.text ?? null;
+    const missingHop = current?.missingHop ?? null;
+    if (text === null || text.trim() === '') {
+      clear(container);
+      container.appendChild(el('p', { className: 'pp-empty', text: 'No diagram' }));
+      onRendered({ type: 'rendered', diagram: 'none', error: null, participants: [] });
+      return;
+    }
+    const id = `podpath-diagram-${mine}`;
+    try {
+      configureMermaid();
+      const { svg } = await mermaid.render(id, text);
+      if (mine !== generation) return;
+      const fragment = inertSvg(svg);
+      clear(container);
+      container.appendChild(fragment);
+      const root = container.querySelector('svg');
+      if (!root) throw new Error('mermaid produced no SVG');
+      // Mermaid scales the SVG down to the panel's width; below 70 % the labels get
+      // too small to read, so from there on the diagram scrolls instead.
+      const natural = Number.parseFloat(root.style.maxWidth);
+      if (Number.isFinite(natural)) root.style.minWidth = `${Math.round(natural * 0.7)}px`;
+      highlightMissing(root, missingHop);
+      onRendered({
+        type: 'rendered',
+        diagram: 'ok',
+        error: null,
+        participants: participantTexts(root),
+      });
+    } catch (e) {
+      // Mermaid leaves its scratch element behind when parsing fails.
+      document.getElementById(`d${id}`)?.remove();
+      if (mine !== generation) return;
+      const error = e instanceof Error ? e.message : String(e);
+      clear(container);
+      container.appendChild(
+        el('p', { className: 'pp-error', text: `The diagram could not be drawn: ${error}` }),
+      );
+      container.appendChild(
+        el('details', {}, [el('summary', { text: 'Diagram source' }), el('pre', { text })]),
+      );
+      onRendered({ type: 'rendered', diagram: 'failed', error, participants: [] });
+    }
+  };
+
+  new MutationObserver(() => {
+    if (current) void draw();
+  }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+  return {
+    show(text, missingHop) {
+      current = { text, missingHop };
+      void draw();
+    },
+  };
+}

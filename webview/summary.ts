@@ -1,0 +1,49 @@
+/**
+ * The text part of the panel: findings in plain sentences, notes, and the
+ * "Show log" link that asks the host to open the Podpath output channel.
+ */
+import type { PanelView } from '../src/protocol';
+import { clear, el } from './element';
+
+function list(items: readonly string[], empty: string): HTMLElement {
+  if (items.length === 0) return el('p', { className: 'pp-empty', text: empty });
+  return el(
+    'ul',
+    { className: 'pp-list' },
+    items.map((item) => el('li', { text: item })),
+  );
+}
+
+export interface SummaryView {
+  element: HTMLElement;
+  show(view: PanelView): void;
+}
+
+export function createSummaryView(onShowLog: () => void): SummaryView {
+  const element = el('section', { attrs: { 'aria-label': 'Findings' } });
+  const link = el('a', {
+    className: 'pp-link',
+    text: 'Show log',
+    attrs: { role: 'button', tabindex: '0', title: 'Open the Podpath output channel' },
+  });
+  link.addEventListener('click', onShowLog);
+  link.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      onShowLog();
+    }
+  });
+  return {
+    element,
+    show(view) {
+      clear(element);
+      element.appendChild(el('h2', { text: 'Findings' }));
+      element.appendChild(list(view.findings, 'No findings'));
+      if (view.notes.length > 0) {
+        element.appendChild(el('h2', { text: 'Notes' }));
+        element.appendChild(list(view.notes, ''));
+      }
+      element.appendChild(el('p', {}, [link]));
+    },
+  };
+}
