@@ -1,0 +1,134 @@
+/**
+ * What the manifest CodeLenses run. Each command gets the document's URI and the first
+ * line of the manifest, and recognises the document again: the lens may be older than
+ * the text. A workload's datapath uses the CNI mode of a Flannel or Calico manifest open
+ * in the editor, and asks for one when there is none (or takes `{ mode }` from a test).
+ */
+import * as vscode from 'vscode';
+import { buildDatapathPlan, isCniMode } from '../../core/datapath/plans';
+import type { CniMode } from '../../core/datapath/types';
+import { recognizeManifests } from '../../core/manifests/recognizeManifests';
+import type { RecognizedManifest } from '../../core/manifests/types';
+import { datapathView, serviceView, topologyView } from '../panel/panelViews';
+import type { PanelContent } from '../panel/panelViews';
+import type { CommandTable, Services } from '../services';
+import { pickCniMode, planInputFor } from './datapathCommands';
+
+type Kind = RecognizedManifest['kind'];
+
+async function manifestAt<K extends Kind>(
+  uriArg: unknown,
+  lineArg: unknown,
+  kind: K,
+): Promise<Extract<RecognizedManifest, { kind: K }>> {
+  const uri =
+    uriArg instanceof vscode.Uri
+      ? uriArg
+      : typeof uriArg === 'string'
+        ? vscode.Uri.parse(uriArg)
+        : vscode.window.activeTextEditor?.document.uri;
+  if (!uri) throw new Error('no manifest was given. Open the YAML file and use its CodeLens');
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const found = recognizeManifests(doc.getText()).filter(
+    (m): m is Extract<RecognizedManifest, { kind: K }> => m.kind === kind,
+  );
+  const line = typeof lineArg === 'number' ? lineArg : undefined;
+  const match =
+    found.find((m) => m.range.startLine === line) ??
+    found.find((m) => line !== undefined && m.range.startLine <= line && line <= m.range.endLine) ??
+    found[0];
+  if (!match)
+    throw new Error(`${uri.fsPath} no longer holds that manifest. Save the file and try again`);
+  return match;
+}
+
+/** The CNI mode declared by a Flannel or Calico manifest in an open YAML document, if any. */
+export function knownCniMode(): CniMode | undefined {
+  for (const doc of vscode.workspace.textDocuments) {
+    if (doc.languageId !== 'yaml') continue;
+    for (const m of recognizeManifests(doc.getText())) {
+      if (m.kind === 'flannelConfig' && m.cniMode) return m.cniMode;
+      if (m.kind === 'calicoPool') return m.cniMode;
+    }
+  }
+  return undefined;
+}
+
+export function manifestCommands(s: Services): CommandTable {
+  const show = (content: PanelContent): unknown => {
+    s.panel.show(content);
+    return content.view;
+  };
+  return {
+    'podpath.manifest.showTopology': {
+      what: 'Showing the lab topology',
+      run: async (uri?: unknown, line?: unknown) =>
+        show(topologyView(await manifestAt(uri, line, 'kindCluster'))),
+    },
+    'podpath.manifest.showFlannel': {
+      what: 'Showing the Flannel datapath',
+      run: async (uri?: unknown, line?: unknown) => {
+        const m = await manifestAt(uri, line, 'flannelConfig');
+        if (!m.cniMode) {
+          throw new Error(
+            `Flannel backend ${m.backend ?? '(none)'} is not one Podpath models. Use Backend Type vxlan or host-gw`,
+          );
+        }
+        const plan = buildDatapathPlan(
+          planInputFor(
+            { mode: m.cniMode, sameNode: false },
+            {
+              ...(m.vni !== null ? { vni: m.vni } : {}),
+              ...(m.port !== null ? { vxlanPort: m.port } : {}),
+            },
+          ),
+        );
+        const content = datapathView(plan);
+        content.view.notes.unshift(
+          `From kube-flannel-cfg: Backend ${m.backend ?? '?'}, Network ${m.network ?? '?'}${m.vni !== null ? `, VNI ${m.vni}` : ''}${m.port !== null ? `, Port ${m.port}` : ''}.`,
+        );
+        return show(content);
+      },
+    },
+    'podpath.manifest.showCalico': {
+      what: 'Showing the Calico datapath',
+      run: async (uri?: unknown, line?: unknown) => {
+        const m = await manifestAt(uri, line, 'calicoPool');
+        const plan = buildDatapathPlan(
+          planInputFor({
+            mode: m.cniMode,
+            sameNode: false,
+            crossSubnet: m.cniMode === 'calico-crosssubnet',
+          }),
+        );
+        const content = datapathView(plan);
+        content.view.notes.unshift(
+          `From ${m.source === 'IPPool' ? `IPPool ${m.name ?? ''}` : 'the calico-node env'}: ipipMode ${m.ipipMode ?? 'Never'}, vxlanMode ${m.vxlanMode ?? 'Never'}${m.cidr ? `, cidr ${m.cidr}` : ''}${m.blockSize !== null ? `, blockSize ${m.blockSize}` : ''}.`,
+        );
+        return show(content);
+      },
+    },
+    'podpath.manifest.showWorkloadDatapath': {
+      what: 'Showing the datapath for the workload',
+      run: async (uri?: unknown, line?: unknown, options?: unknown) => {
+        const m = await manifestAt(uri, line, 'workload');
+        const given = (options as { mode?: unknown } | undefined)?.mode;
+        const mode =
+          typeof given === 'string' && isCniMode(given)
+            ? given
+            : (knownCniMode() ??
+              (await pickCniMode(`Podpath: which CNI runs ${m.workloadKind} ${m.name ?? ''}?`)));
+        const content = datapathView(buildDatapathPlan(planInputFor({ mode, sameNode: false })));
+        content.view.notes.unshift(
+          `${m.workloadKind} ${m.name ?? '(unnamed)'}: pod-to-pod traffic across nodes under ${mode}.`,
+        );
+        return show(content);
+      },
+    },
+    'podpath.manifest.showService': {
+      what: 'Showing the Service',
+      run: async (uri?: unknown, line?: unknown) =>
+        show(serviceView(await manifestAt(uri, line, 'service'))),
+    },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * Turns what the platform and core produce (a capture analysis, a datapath plan, parsed
+ * tcpdump text, a kind cluster config, a Service) into the `PanelView` the webview draws.
+ * No `vscode` import, so these are unit-tested in plain Node. Each builder also returns
+ * the packets behind the rows (`PanelContent.packets`, per hop) so the host can answer
+ * `selectPacket` with the layers without sending whole captures to the webview.
+ */
+import type { HopReport } from '../../core/hops/types';
+import type { DatapathPlan } from '../../core/datapath/types';
+import { buildSequenceDiagram } from '../../core/diagram/sequenceDiagram';
+import type { KindClusterManifest, ServiceManifest } from '../../core/manifests/types';
+import { kindNodeNames, kindTopologyDiagram } from '../../core/manifests/kindTopology';
+import { describeService } from '../../core/manifests/describeService';
+import type { CaptureIssue, Packet } from '../../core/packets/model';
+import { summarizePacket } from '../../core/packets/packetSummary';
+import type { FileAnalysis } from '../../platform/capture/analyzeFiles';
+import type { HopView, PanelView } from '../../protocol';
+
+/** Rows sent per hop; the webview pages through them, the rest stay on the host. */
+export const MAX_ROWS_PER_HOP = 5000;
+
+/** A view and the packets behind each hop's rows (same order as `view.hops`). */
+export interface PanelContent {
+  view: PanelView;
+  packets: Packet[][];
+}
+
+function issueText(issue: CaptureIssue): string {
+  return `${issue.fatal ? 'Stopped at' : 'At'} ${issue.at}: ${issue.message}`;
+}
+
+function rowsOf(packets: readonly Packet[], maxRows: number): Pick<HopView, 'rows' | 'truncated'> {
+  const shown = packets.length > maxRows ? packets.slice(0, maxRows) : packets;
+  return { rows: shown.map(summarizePacket), truncated: packets.length > maxRows };
+}
+
+/** One line for the hop list: what the probe looked like at this hop. */
+export function hopSummary(hop: HopReport): string {
+  const parts: string[] = [];
+  if (!hop.seen) parts.push('probe not seen');
+  else parts.push(`probe seen ${hop.probesSeen}×`);
+  if (hop.ttl !== null) parts.push(`TTL ${hop.ttl}`);
+  if (hop.innerLength !== null) parts.push(`${hop.innerLength} B`);
+  const e = hop.encapsulation;
+  if (e) {
+    const details = [e.type.toUpperCase()];
+    if (e.vni !== null) details.push(`VNI ${e.vni}`);
+    if (e.dstPort !== null) details.push(`UDP ${e.dstPort}`);
+    if (hop.overheadBytes !== null) details.push(`+${hop.overheadBytes} B`);
+    parts.push(details.join(' '));
+  }
+  parts.push(`${hop.packets} packets`);
+  return parts.join(' · ');
+}
+
+/**
+ * The panel view of an analysis of capture files (one file per hop).
+ *
+ * @param analysis what analyzeCaptureFiles returned.
+ * @param options `title`, the plan the analysis was made against, and the row cap per hop.
+ */
+export function analysisView(
+  analysis: FileAnalysis,
+  options: { title: string; subtitle?: string; plan?: DatapathPlan; maxRows?: number },
+): PanelContent {
+  const maxRows = options.maxRows ?? MAX_ROWS_PER_HOP;
+  const { report, captures } = analysis;
+  const hops = captures.map((capture, i): HopView => {
+    const hop = report.hops.find((h) => h.name === capture.name) ?? report.hops[i];
+    return {
+      name: capture.name,
+      packetCount: capture.packets.length,
+      seen: hop ? hop.seen : null,
+      summary: hop ? hopSummary(hop) : `${capture.packets.length} packets`,
+      ...rowsOf(capture.packets, maxRows),
+      issues: capture.issues.map(issueText),
+    };
+  });
+  const subtitle =
+    options.subtitle ??
+    [
+      `${captures.length} hops`,
+      options.plan ? options.plan.title : 'no datapath plan',
+      report.firstMissingHop ? `lost after ${report.firstMissingHop}` : 'seen at every hop',
+    ].join(' · ');
+  return {
+    view: {
+      kind: 'analysis',
+      title: options.title,
+      subtitle,
+      diagram: report.diagram || null,
+      missingHop: report.firstMissingHop,
+      findings: [...report.findings],
+      notes: options.plan ? [...options.plan.notes] : [],
+      hops,
+    },
+    packets: captures.map((c) => c.packets),
+  };
+}
+
+/** The panel view of a datapath plan: its diagram and its hops, with no packets yet. */
+export function datapathView(plan: DatapathPlan): PanelContent {
+  const from = `${plan.source.name} ${plan.source.ip}`;
+  const to = `${plan.destination.name} ${plan.destination.ip}`;
+  return {
+    view: {
+      kind: 'datapath',
+      title: plan.title,
+      subtitle: `${from} → ${to} · ${plan.hops.length} capture points`,
+      diagram: buildSequenceDiagram({ plan }),
+      missingHop: null,
+      findings: [],
+      notes: [...plan.notes],
+      hops: plan.hops.map((h) => ({
+        name: h.name,
+        packetCount: 0,
+        seen: null,
+        summary: `${h.interface} · ${h.description} (TTL ${h.expectedTtl}, MTU ${h.mtu}, filter: ${h.filter})`,
+        rows: [],
+        truncated: false,
+        issues: [],
+      })),
+    },
+    packets: plan.hops.map(() => []),
+  };
+}
+
+/** Parsed tcpdump text (a selection or the clipboard) as a single-hop packet table. */
+export function packetsView(
+  title: string,
+  parsed: { packets: Packet[]; issues: CaptureIssue[] },
+  maxRows: number = MAX_ROWS_PER_HOP,
+): PanelContent {
+  const { packets, issues } = parsed;
+  const notParsed = issues.filter((i) => !i.fatal).length;
+  return {
+    view: {
+      kind: 'packets',
+      title,
+      subtitle: `${packets.length} packets${notParsed > 0 ? ` · ${notParsed} lines not understood` : ''}`,
+      diagram: null,
+      missingHop: null,
+      findings: [],
+      notes: [],
+      hops: [
+        {
+          name: 'tcpdump',
+          packetCount: packets.length,
+          seen: null,
+          summary: `${packets.length} packets`,
+          ...rowsOf(packets, maxRows),
+          issues: issues.map(issueText),
+        },
+      ],
+    },
+    packets: [packets],
+  };
+}
+
+/** A kind cluster config drawn as its node containers, networks and CNI. */
+export function topologyView(cluster: KindClusterManifest): PanelContent {
+  const names = kindNodeNames(cluster);
+  const notes = [
+    `Nodes: ${names.map((n, i) => `${n} (${cluster.nodes[i]?.role ?? '?'})`).join(', ')}.`,
+    `Pod subnet ${cluster.podSubnet ?? '10.244.0.0/16 (kind default)'}, service subnet ${cluster.serviceSubnet ?? '10.96.0.0/12 (kind default)'}.`,
+    cluster.disableDefaultCNI
+      ? 'disableDefaultCNI is true: pods stay Pending until a CNI (Flannel or Calico) is installed.'
+      : 'kind installs its default CNI (kindnet).',
+  ];
+  return {
+    view: {
+      kind: 'topology',
+      title: `kind cluster ${cluster.name ?? 'kind'}`,
+      subtitle: `${names.length} nodes`,
+      diagram: kindTopologyDiagram(cluster),
+      missingHop: null,
+      findings: [],
+      notes,
+      hops: [],
+    },
+    packets: [],
+  };
+}
+
+/** A Service's type and ports (the kube-proxy chain comes later). */
+export function serviceView(service: ServiceManifest): PanelContent {
+  const notes = service.ports.map((p) => {
+    const target = p.targetPort ? ` → target port ${p.targetPort}` : '';
+    const node = p.nodePort !== null ? `, node port ${p.nodePort}` : '';
+    return `${p.name ? `${p.name}: ` : ''}port ${p.port ?? '?'}/${p.protocol}${target}${node}`;
+  });
+  return {
+    view: {
+      kind: 'service',
+      title: `Service ${service.name ?? '(unnamed)'}`,
+      subtitle: `${service.type}${service.namespace ? ` · namespace ${service.namespace}` : ''}`,
+      diagram: null,
+      missingHop: null,
+      findings: [describeService(service)],
+      notes: notes.length > 0 ? notes : ['No ports.'],
+      hops: [],
+    },
+    packets: [],
+  };
+}
+
+/** Short lens title for a Service: `Service ClusterIP 80→8080/TCP`. */
+export function serviceLensTitle(service: ServiceManifest): string {
+  const ports = service.ports.map((p) => {
+    const target = p.targetPort && p.targetPort !== String(p.port) ? `→${p.targetPort}` : '';
+    return `${p.port ?? '?'}${target}/${p.protocol}`;
+  });
+  return `Service ${service.type}${ports.length > 0 ? ` ${ports.join(', ')}` : ''}`;
+}
+
+/**
+ * Whether a value restored from the webview's saved state looks like a PanelView. The state
+ * comes back from another process, so the shape is checked before it is shown again.
+ */
+export function restoredView(state: unknown): PanelView | undefined {
+  const isRecord = (x: unknown): x is Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isRecord(state)) return undefined;
+  const candidate = isRecord(state.view) ? state.view : state;
+  const kinds = ['analysis', 'datapath', 'packets', 'topology', 'service'];
+  if (
+    typeof candidate.kind === 'string' &&
+    kinds.includes(candidate.kind) &&
+    typeof candidate.title === 'string' &&
+    typeof candidate.subtitle === 'string' &&
+    (candidate.diagram === null || typeof candidate.diagram === 'string') &&
+    Array.isArray(candidate.findings) &&
+    Array.isArray(candidate.notes) &&
+    Array.isArray(candidate.hops)
+  ) {
+    return candidate as unknown as PanelView;
+  }
+  return undefined;
+}

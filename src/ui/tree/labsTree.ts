@@ -1,0 +1,165 @@
+/**
+ * Labs view: the offline labs of src/core/labs/catalog.ts, each marked available or not on
+ * this machine (labAvailability: root, tools, kernel devices; the reason shows as the
+ * description and tooltip). While a lab runs, and after a kept run, the lab expands to
+ * its nodes and pods and their interfaces with IPs and MACs, from the runner's onTopology.
+ */
+import * as vscode from 'vscode';
+import type { LabDefinition } from '../../core/labs/catalog';
+import { LABS } from '../../core/labs/catalog';
+import type { LabInterface, LabTopology } from '../../platform/netns/labTopology';
+import { labAvailability } from '../../platform/netns/labTopology';
+
+export type LabStatus = 'idle' | 'running' | 'up' | 'torn down' | 'failed';
+
+export interface LabState {
+  status: LabStatus;
+  /** The built topology while it exists (running or kept). */
+  topology?: LabTopology;
+  inventory?: LabTopology['inventory'];
+  detail?: string;
+}
+
+export type LabNode =
+  | { kind: 'lab'; lab: LabDefinition }
+  | {
+      kind: 'member';
+      labId: string;
+      role: 'node' | 'pod';
+      name: string;
+      where: string;
+      interfaces: LabInterface[];
+    }
+  | { kind: 'interface'; labId: string; owner: string; iface: LabInterface };
+
+export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<LabNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly availability = new Map<
+    string,
+    Promise<{ available: boolean; reason?: string }>
+  >();
+  private readonly states = new Map<string, LabState>();
+
+  state(labId: string): LabState {
+    return this.states.get(labId) ?? { status: 'idle' };
+  }
+
+  setState(labId: string, state: LabState): void {
+    this.states.set(labId, state);
+    this.changed.fire(undefined);
+  }
+
+  /** Availability of a lab on this machine (checked once per session). */
+  available(lab: LabDefinition): Promise<{ available: boolean; reason?: string }> {
+    let cached = this.availability.get(lab.id);
+    if (!cached) {
+      cached = labAvailability(lab).catch((err: unknown) => ({
+        available: false,
+        reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
+      }));
+      this.availability.set(lab.id, cached);
+    }
+    return cached;
+  }
+
+  getChildren(element?: LabNode): LabNode[] {
+    if (!element) return LABS.map((lab) => ({ kind: 'lab', lab }));
+    if (element.kind === 'lab') {
+      const inv = this.state(element.lab.id).inventory;
+      if (!inv) return [];
+      return [
+        ...inv.nodes.map((n): LabNode => ({
+          kind: 'member',
+          labId: element.lab.id,
+          role: 'node',
+          name: n.name,
+          where: n.namespace,
+          interfaces: n.interfaces,
+        })),
+        ...inv.pods.map((p): LabNode => ({
+          kind: 'member',
+          labId: element.lab.id,
+          role: 'pod',
+          name: p.name,
+          where: `on ${p.node} · ${p.namespace}`,
+          interfaces: p.interfaces,
+        })),
+      ];
+    }
+    if (element.kind === 'member') {
+      return element.interfaces.map((iface) => ({
+        kind: 'interface',
+        labId: element.labId,
+        owner: element.name,
+        iface,
+      }));
+    }
+    return [];
+  }
+
+  async getTreeItem(node: LabNode): Promise<vscode.TreeItem> {
+    if (node.kind === 'lab') {
+      const st = this.state(node.lab.id);
+      const availability = await this.available(node.lab);
+      const item = new vscode.TreeItem(
+        node.lab.title,
+        st.inventory
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.None,
+      );
+      // A new id once the topology exists, so the workbench applies Expanded instead of keeping
+      // the earlier leaf state.
+      item.id = `lab:${node.lab.id}${st.inventory ? ':built' : ''}`;
+      const status = st.status === 'idle' ? '' : st.status;
+      item.description = availability.available
+        ? [node.lab.id, status].filter(Boolean).join(' · ')
+        : `unavailable: ${availability.reason ?? ''}`;
+      const tip = new vscode.MarkdownString();
+      tip.appendText(`${node.lab.description}\n\n`);
+      tip.appendText(
+        availability.available
+          ? 'Runs on this machine.'
+          : `Unavailable: ${availability.reason ?? ''}`,
+      );
+      if (st.detail) tip.appendText(`\n\n${st.detail}`);
+      item.tooltip = tip;
+      item.iconPath = new vscode.ThemeIcon(
+        !availability.available
+          ? 'circle-slash'
+          : st.status === 'running'
+            ? 'loading~spin'
+            : st.status === 'up'
+              ? 'vm-running'
+              : st.status === 'failed'
+                ? 'error'
+                : 'beaker',
+      );
+      item.contextValue = !availability.available
+        ? 'podpath.labUnavailable'
+        : st.status === 'up'
+          ? 'podpath.labUp'
+          : 'podpath.lab';
+      return item;
+    }
+    if (node.kind === 'member') {
+      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `lab:${node.labId}:${node.role}:${node.name}`;
+      item.description = node.where;
+      item.iconPath = new vscode.ThemeIcon(node.role === 'node' ? 'server' : 'package');
+      item.contextValue = `podpath.lab${node.role === 'node' ? 'Node' : 'Pod'}`;
+      return item;
+    }
+    const i = node.iface;
+    const item = new vscode.TreeItem(i.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `lab:${node.labId}:${node.owner}:${i.name}`;
+    item.description = [i.ipv4, i.mac, `mtu ${i.mtu}`, i.kind].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon('plug');
+    item.contextValue = 'podpath.labInterface';
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
