@@ -33,7 +33,7 @@ write_static() {
 }
 
 begin "install"
-if ! bash scripts/installDeps.sh all; then
+if ! bash scripts/installDeps.sh all || ! bash scripts/e2e/installWorkbench.sh; then
   echo "installing dependencies failed" >&2
   static_fail=$((static_fail + 1)); static_failed+=(install); write_static
   node scripts/summarize.mjs; exit 1
