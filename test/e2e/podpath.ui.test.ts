@@ -2,11 +2,13 @@
 // code-server, opens the fixture workspace in Debian's Chromium through playwright-core, and
 // does what a person does: opens the Podpath view, opens a manifest and clicks its CodeLens,
 // analyzes the fixture capture folder, and runs the flannel-vxlan lab from the Labs view. The
-// panel beside the editor must show the Mermaid diagram and the packet table. Screenshots go to
+// panel beside the editor must show the Mermaid diagram and the packet table, come back the same
+// after being hidden and after a window reload, and follow dark, high-contrast and light colour
+// themes (redrawing the diagram, the missing hop still highlighted). Screenshots go to
 // test-results/screenshots/ (a failing check also saves failed-<check>.png there).
 // Run: npm run test:ui (packages first). Needs scripts/e2e/installWorkbench.sh (run on demand).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
@@ -155,16 +157,67 @@ async function waitForDiagram(p: Page, participants: string[], ms: number): Prom
   return svg;
 }
 
+/** The packet table's data rows (the toolkit's grid, or the plain table it falls back to). */
+const PACKET_ROWS =
+  'vscode-data-grid-row:not([row-type="header"]):not([row-type="sticky-header"]), tbody tr';
+
+/** What a person reads in the panel: its heading, the selected hop and the table's rows. */
+interface PanelSnapshot {
+  title: string;
+  hop: string;
+  rows: string[];
+}
+
+async function panelSnapshot(p: Page): Promise<PanelSnapshot> {
+  const frame = panelFrame(p);
+  const text = async (l: Locator): Promise<string> =>
+    ((await l.textContent({ timeout: 1_000 })) ?? '').replace(/\s+/g, ' ').trim();
+  const rows: string[] = [];
+  for (const row of await frame.locator(PACKET_ROWS).all()) rows.push(await text(row));
+  return {
+    title: await text(frame.locator('h1').first()),
+    hop: await text(frame.locator('.pp-hop[aria-selected="true"] .pp-hop-name').first()),
+    rows,
+  };
+}
+
+/** Waits until the panel reads as `expected` (it redraws from saved state, then from the host). */
+async function expectSamePanel(p: Page, expected: PanelSnapshot, when: string): Promise<void> {
+  await until(`the panel to read as before ${when}`, 15_000, async () => {
+    const now = await panelSnapshot(p);
+    assert.deepEqual(now, expected, `the panel differs ${when}`);
+    return true;
+  });
+}
+
+/** Picks a colour theme by its label through "Preferences: Color Theme", as a person would. */
+async function setColorTheme(p: Page, label: string): Promise<void> {
+  await quickInput(p, '>Preferences: Color Theme');
+  await p
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ hasText: /^Preferences: Color Theme/ })
+    .first()
+    .click();
+  const input = p.locator('.quick-input-widget input.input');
+  const row = p
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    .first();
+  await until(`the theme picker to offer ${label}`, 15_000, async () => {
+    if (await row.isVisible()) return true;
+    await input.fill(label);
+    return undefined;
+  });
+  await row.click();
+  await p.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
 /** The panel's packet table, once it has at least minRows data rows; returns its text. */
 async function waitForPacketTable(p: Page, minRows: number, ms: number): Promise<Locator> {
   const frame = panelFrame(p);
   const table = frame.locator('vscode-data-grid, table').first();
   await until(`a packet table with ${minRows}+ rows`, ms, async () => {
-    const rows = await frame
-      .locator(
-        'vscode-data-grid-row:not([row-type="header"]):not([row-type="sticky-header"]), tbody tr',
-      )
-      .count();
+    const rows = await frame.locator(PACKET_ROWS).count();
     if (rows < minRows) throw new Error(`the packet table has ${rows} row(s)`);
     return true;
   });
@@ -195,6 +248,51 @@ async function openView(p: Page, name: string): Promise<Locator> {
   await header.waitFor({ state: 'visible' });
   if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
   return sidebar.locator('.pane', { has: title });
+}
+
+/**
+ * Runs "Analyze capture files…" on a folder through code-server's file dialog and picks the
+ * Flannel VXLAN plan; returns once the choice is made (the panel draws afterwards).
+ */
+async function analyzeFolder(p: Page, folder: string): Promise<void> {
+  await runCommand(p, 'Analyze capture files…');
+  // code-server's open dialog is VS Code's simple file dialog: a path in a quick input.
+  // It fills in its starting folder itself, after it opens: wait for that, then replace
+  // it. A folder path with a trailing slash is accepted as the folder by Enter.
+  const input = p.locator('.quick-input-widget input.input');
+  await until('the file dialog', 15_000, async () =>
+    (await input.inputValue()).startsWith('/') ? true : undefined,
+  );
+  const target = `${folder}/`;
+  await until(`the file dialog to show ${target}`, 15_000, async () => {
+    if ((await input.inputValue()) === target) return true;
+    await input.fill(target);
+    await sleep(300);
+    return undefined;
+  });
+  await p.locator('.quick-input-widget .monaco-list-row', { hasText: '01-podA' }).first().waitFor();
+  await p.keyboard.press('Enter');
+  // Podpath then asks which datapath plan to compare with: the one matching the hop names.
+  const title = p.locator('.quick-input-widget .quick-input-title');
+  const planChoice = async (): Promise<true | undefined> =>
+    /hops, in this order/.test((await title.textContent({ timeout: 1_000 })) ?? '')
+      ? true
+      : undefined;
+  try {
+    await until('the plan choice after the file dialog', 5_000, planChoice);
+  } catch {
+    // Still the file dialog (one that accepts files only): use its Analyze button.
+    await p
+      .locator('.quick-input-widget .monaco-button', { hasText: 'Analyze' })
+      .click({ timeout: 2_000 })
+      .catch(() => undefined);
+    await until('the plan choice after the file dialog', 15_000, planChoice);
+  }
+  const choice = p
+    .locator('.quick-input-widget .monaco-list-row', { hasText: /^Analyze against .*VXLAN/i })
+    .first();
+  await choice.waitFor({ state: 'visible' });
+  await choice.click();
 }
 
 describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_000 }, () => {
@@ -274,44 +372,7 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
   test('analyzing the fixture capture folder shows the packet table', () =>
     check('analyze', async (p) => {
       await closeAllEditors(p);
-      await runCommand(p, 'Analyze capture files…');
-      // code-server's open dialog is VS Code's simple file dialog: a path in a quick input.
-      // It fills in its starting folder itself, after it opens: wait for that, then replace
-      // it. A folder path with a trailing slash is accepted as the folder by Enter.
-      const input = p.locator('.quick-input-widget input.input');
-      await until('the file dialog', 15_000, async () =>
-        (await input.inputValue()).startsWith('/') ? true : undefined,
-      );
-      const target = `${captureFolder}/`;
-      await until(`the file dialog to show ${target}`, 15_000, async () => {
-        if ((await input.inputValue()) === target) return true;
-        await input.fill(target);
-        await sleep(300);
-        return undefined;
-      });
-      await p.locator('.quick-input-widget .monaco-list-row', { hasText: '01-podA' }).waitFor();
-      await p.keyboard.press('Enter');
-      // Podpath then asks which datapath plan to compare with: the one matching the hop names.
-      const title = p.locator('.quick-input-widget .quick-input-title');
-      const planChoice = async (): Promise<true | undefined> =>
-        /hops, in this order/.test((await title.textContent({ timeout: 1_000 })) ?? '')
-          ? true
-          : undefined;
-      try {
-        await until('the plan choice after the file dialog', 5_000, planChoice);
-      } catch {
-        // Still the file dialog (one that accepts files only): use its Analyze button.
-        await p
-          .locator('.quick-input-widget .monaco-button', { hasText: 'Analyze' })
-          .click({ timeout: 2_000 })
-          .catch(() => undefined);
-        await until('the plan choice after the file dialog', 15_000, planChoice);
-      }
-      const choice = p
-        .locator('.quick-input-widget .monaco-list-row', { hasText: /^Analyze against .*VXLAN/i })
-        .first();
-      await choice.waitFor({ state: 'visible' });
-      await choice.click();
+      await analyzeFolder(p, captureFolder);
 
       const svg = await waitForDiagram(p, flannelParticipants, 60_000);
       const table = await waitForPacketTable(p, 2, 30_000);
@@ -323,6 +384,63 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
       await shot('diagram', svg);
       await table.scrollIntoViewIfNeeded();
       await shot('packet-table');
+    }));
+
+  test('the panel survives being hidden and a window reload', () =>
+    check('restore', async (p) => {
+      const frame = panelFrame(p);
+      const tab = p
+        .locator('.tabs-container .tab', { hasText: 'Podpath: Captures: flannel-vxlan' })
+        .first();
+      await tab.waitFor({ state: 'visible', timeout: 10_000 });
+      // Read the fourth hop first: restored means the reader's place too, not only the view.
+      const fourth = frame.locator('.pp-hop[data-hop="3"]');
+      await fourth.click({ timeout: 10_000 });
+      await until('the fourth hop to be selected', 5_000, async () =>
+        (await fourth.getAttribute('aria-selected', { timeout: 1_000 })) === 'true'
+          ? true
+          : undefined,
+      );
+      await sleep(300); // the webview saves its state 50 ms after a change
+      const before = await panelSnapshot(p);
+      assert.equal(before.title, 'Captures: flannel-vxlan');
+      assert.match(before.hop, /^04-nodeA-eth0/);
+      assert.ok(before.rows.length >= 2, `only ${before.rows.length} packet row(s)`);
+
+      // (a) Hidden: another file opened in the panel's editor group covers it.
+      await tab.click();
+      await openFile(p, 'manifests/pod.yaml');
+      await until('the panel to be hidden', 10_000, async () =>
+        (await p.locator('iframe.webview').filter({ visible: true }).count()) === 0
+          ? true
+          : undefined,
+      );
+      await tab.click();
+      await waitForDiagram(p, flannelParticipants, 20_000);
+      await waitForPacketTable(p, 2, 10_000);
+      await expectSamePanel(p, before, 'after being hidden and shown again');
+
+      // (b) Reloaded: VS Code brings the panel back through Podpath's serializer. The
+      // palette's reload shuts the window down properly (a bare page reload may lose which tab
+      // was active); the panel's tab is clicked if another one came back active.
+      await quickInput(p, '>Developer: Reload Window');
+      const loaded = p.waitForEvent('load', { timeout: 30_000 });
+      await p
+        .locator('.quick-input-widget .monaco-list-row')
+        .filter({ hasText: /^Developer: Reload Window/ })
+        .first()
+        .click();
+      await loaded;
+      await p.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await tab.waitFor({ state: 'visible', timeout: 60_000 });
+      if (!((await tab.getAttribute('class')) ?? '').split(/\s+/).includes('active')) {
+        await tab.click();
+      }
+      await waitForDiagram(p, flannelParticipants, 60_000);
+      await waitForPacketTable(p, 2, 20_000);
+      await expectSamePanel(p, before, 'after the window reloaded');
+      await sleep(500); // let Mermaid finish its layout before the picture
+      await shot('panel-restored');
     }));
 
   test('running the flannel-vxlan lab from the Labs view shows its analysis', (t: TestContext) => {
@@ -372,4 +490,62 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
       await shot('lab-tree', p.locator('.part.sidebar'));
     });
   });
+  test('the panel follows light, dark and high-contrast themes', () =>
+    check('themes', async (p) => {
+      assert.ok(scratch, 'no scratch folder');
+      // A capture set where the probe is lost on the wire: from nodeB's eth0 on, each hop
+      // file keeps only its pcap header. The missing hop must stay readable in every theme.
+      const lost = join(scratch.dir, 'captures', 'flannel-vxlan');
+      mkdirSync(lost, { recursive: true });
+      for (const name of readdirSync(captureFolder)) {
+        const data = readFileSync(join(captureFolder, name));
+        writeFileSync(join(lost, name), name >= '05' ? data.subarray(0, 24) : data);
+      }
+      await closeAllEditors(p);
+      await analyzeFolder(p, lost);
+      const frame = panelFrame(p);
+      const svg = await waitForDiagram(p, flannelParticipants, 60_000);
+      await frame
+        .locator('.pp-hop.pp-missing', { hasText: '05-nodeB-eth0' })
+        .waitFor({ state: 'visible', timeout: 10_000 });
+
+      const themes = [
+        { label: 'Dark Modern', bodyClass: 'vscode-dark', picture: 'theme-dark' },
+        {
+          label: 'Dark High Contrast',
+          bodyClass: 'vscode-high-contrast',
+          picture: 'theme-high-contrast',
+        },
+        // Last: the workbench's own default, so that it is left as it was found.
+        { label: 'Light Modern', bodyClass: 'vscode-light', picture: 'theme-light' },
+      ];
+      for (const { label, bodyClass, picture } of themes) {
+        const classes = async (): Promise<string[]> =>
+          ((await frame.locator('body').getAttribute('class', { timeout: 1_000 })) ?? '').split(
+            /\s+/,
+          );
+        const alreadyThere = (await classes()).includes(bodyClass);
+        const drawnBefore = await svg.getAttribute('id', { timeout: 5_000 });
+        await setColorTheme(p, label);
+        await until(`the panel's body to carry ${bodyClass}`, 15_000, async () =>
+          (await classes()).includes(bodyClass) ? true : undefined,
+        );
+        if (!alreadyThere) {
+          // Each drawing has a new id: a new one means the diagram followed the theme.
+          await until(`the diagram to be redrawn for ${label}`, 15_000, async () => {
+            const id = await svg.getAttribute('id', { timeout: 1_000 });
+            return id && id !== drawnBefore ? true : undefined;
+          });
+        }
+        await waitForDiagram(p, flannelParticipants, 10_000);
+        const highlighted = await frame
+          .locator('svg .pp-missing-text, svg .pp-missing-line')
+          .count();
+        assert.ok(highlighted > 0, `the missing hop is not highlighted in ${label}`);
+        await frame.locator('.pp-missing-text').first().scrollIntoViewIfNeeded();
+        await sleep(500); // let Mermaid finish its layout before the picture
+        await shot(picture);
+        await shot(`${picture}-diagram`, svg);
+      }
+    }));
 });
