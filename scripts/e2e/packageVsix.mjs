@@ -72,7 +72,14 @@ for (const file of packaged) {
   if (existsSync(join(root, file)))
     cpSync(join(root, file), join(stage, file), { recursive: true });
 }
-run(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix]);
+run(vsce, [
+  'package',
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--skip-license',
+  '--out',
+  vsix,
+]);
 
 const files = run(vsce, ['ls', '--no-dependencies'], true)
   .split('\n')
