@@ -57,12 +57,8 @@ export class TextCursor {
 
   /** Consumes `lit` when it starts at the cursor. */
   lit(lit: string): boolean {
-    const n = lit.length;
-    const p = this.p;
-    if (p + n > this.end) return false;
-    const s = this.s;
-    for (let i = 0; i < n; i++) if (s.charCodeAt(p + i) !== lit.charCodeAt(i)) return false;
-    this.p = p + n;
+    if (!this.sees(lit)) return false;
+    this.p += lit.length;
     return true;
   }
 
