@@ -423,6 +423,35 @@ test('linux cooked v2 (linktype 276) carries the protocol in its first field', (
   );
 });
 
+test('IPNET (226) and PPP (9) frames open to the IP packet inside', () => {
+  const ip = records(read(VXLAN_04)).recs[0]!.data.subarray(14);
+  const ipnet = new Uint8Array(24 + ip.length);
+  ipnet.set([1, 2], 0); // version 1, family IPv4
+  ipnet.set(ip, 24);
+  assert.deepEqual(
+    decodeFrame(226, ipnet).map((l) => l.kind),
+    ['ipv4', 'udp', 'vxlan', 'ethernet', 'ipv4', 'icmp'],
+  );
+  ipnet[1] = 99;
+  assert.deepEqual(decodeFrame(226, ipnet), [
+    { kind: 'raw', text: `ipnet family 99, ${ip.length} bytes` },
+  ]);
+  const e1000g = decodePcap(read(join(SUITE, 'v4.99.3/e1000g.pcap')));
+  assert.deepEqual(kinds(e1000g.packets[0]), ['ipv4', 'icmp']);
+  // PPP with address/control and a two-byte protocol, and with a compressed one.
+  const hdlc = new Uint8Array(4 + ip.length);
+  hdlc.set([0xff, 0x03, 0x00, 0x21], 0);
+  hdlc.set(ip, 4);
+  assert.equal(decodeFrame(9, hdlc)[0]!.kind, 'ipv4');
+  const compressed = new Uint8Array(1 + ip.length);
+  compressed[0] = 0x21;
+  compressed.set(ip, 1);
+  assert.equal(decodeFrame(9, compressed)[0]!.kind, 'ipv4');
+  assert.deepEqual(decodeFrame(9, new Uint8Array([0xc0, 0x21, 1, 2])), [
+    { kind: 'raw', text: 'ppp protocol 0xc021, 2 bytes' },
+  ]);
+});
+
 test('raw IP link types: LINKTYPE_RAW (101), LINKTYPE_IPV4 (228), LINKTYPE_IPV6 (229)', () => {
   const v4 = decodePcap(read(join(SUITE, 'master/LINKTYPE_RAW_ipv4.pcap')));
   assert.deepEqual(v4.issues, []);
@@ -652,7 +681,7 @@ test('garbage never throws: random bytes, not-a-pcap, empty input, damaged frame
     const body = new Uint8Array(200 + (round % 50));
     for (let i = 0; i < body.length; i++) body[i] = rnd();
     assert.doesNotThrow(() => decodePcap(concat([header, body])));
-    for (const lt of [0, 1, 101, 108, 113, 228, 229, 239, 276, 9999]) {
+    for (const lt of [0, 1, 9, 50, 101, 108, 113, 226, 228, 229, 239, 276, 9999]) {
       const layers = decodeFrame(lt, body.subarray(0, round % 120));
       assert.ok(Array.isArray(layers));
     }

@@ -68,53 +68,108 @@ function usesFilterOrReinterpretation(args: string): boolean {
   return args.split(/\s+/).some((a) => a !== '' && !a.startsWith('-'));
 }
 
+/**
+ * How one packet's comparison ended. `agree`: fields were compared on both sides,
+ * all equal, and both layer lists were walked to their end. `partial`: fields
+ * agreed, but the walk stopped at a `raw` layer on either side (a header one side
+ * or both do not model). `empty`: no layer field
+ * was compared at all. `differ`: a field, a layer kind or the layer count differs,
+ * or the decoder gave up (`raw`) where the text parser decoded a header.
+ */
+type Outcome = 'agree' | 'differ' | 'partial' | 'empty';
+
 interface Comparison {
   packets: number;
-  agreeing: number;
+  outcomes: Record<Outcome, number>;
   fields: number;
   differences: string[];
+  /** Why comparisons stopped early (`empty`/`partial`), with how often. */
+  stops: Map<string, number>;
 }
 
-function compareLayers(
+function newComparison(): Comparison {
+  return {
+    packets: 0,
+    outcomes: { agree: 0, differ: 0, partial: 0, empty: 0 },
+    fields: 0,
+    differences: [],
+    stops: new Map(),
+  };
+}
+
+interface LayerWalk {
+  fields: number;
+  differs: boolean;
+  /** Set when the walk stopped at a `raw` layer: why. */
+  stop?: string;
+}
+
+function rawText(l: Layer | undefined): string {
+  return l?.kind === 'raw' ? l.text.slice(0, 48) : (l?.kind ?? 'nothing');
+}
+
+/** Layers that hold a list of layers of their own (an ICMP error's quoted packet). */
+function nestedLayers(l: Layer): Layer[] | undefined {
+  const q = (l as { quoted?: Layer[] }).quoted;
+  return Array.isArray(q) ? q : undefined;
+}
+
+function walkLayers(
   decoded: Layer[],
   parsed: Layer[],
   where: string,
   into: Comparison,
-): boolean {
-  let ok = true;
-  const n = Math.min(decoded.length, parsed.length);
+  walk: LayerWalk,
+): void {
+  const n = Math.max(decoded.length, parsed.length);
   for (let i = 0; i < n; i++) {
-    const d = decoded[i]!;
-    const p = parsed[i]!;
-    // Past the first layer either side did not understand, there is nothing to compare.
-    if (d.kind === 'raw' || p.kind === 'raw') return ok;
+    const d = decoded[i];
+    const p = parsed[i];
+    if (d?.kind === 'raw' && p?.kind === 'raw') {
+      walk.stop = `neither side models it: decoder ${rawText(d)} / text ${rawText(p)}`;
+      return;
+    }
+    if (d?.kind === 'raw' && p !== undefined) {
+      into.differences.push(`${where}: decoder gave up (${d.text}) where the text has ${p.kind}`);
+      walk.differs = true;
+      return;
+    }
+    if (d === undefined || p === undefined || p.kind === 'raw' || d.kind === 'raw') {
+      const other = d === undefined ? p : d;
+      if (other !== undefined && other.kind !== 'raw' && (d === undefined || p === undefined)) {
+        into.differences.push(
+          `${where}: decoded ${decoded.map((l) => l.kind).join('/')} but parsed ${parsed.map((l) => l.kind).join('/')}`,
+        );
+        walk.differs = true;
+        return;
+      }
+      walk.stop = `decoder ${rawText(d)} / text ${rawText(p)}`;
+      return;
+    }
     if (d.kind !== p.kind) {
       into.differences.push(`${where}: layer ${i} is ${d.kind} decoded but ${p.kind} parsed`);
-      return false;
+      walk.differs = true;
+      return;
     }
     const dr = d as unknown as Record<string, unknown>;
     const pr = p as unknown as Record<string, unknown>;
     for (const key of Object.keys(pr)) {
-      if (key === 'kind' || !(key in dr)) continue;
-      into.fields++;
+      if (key === 'kind' || key === 'quoted' || !(key in dr)) continue;
+      walk.fields++;
       if (dr[key] !== pr[key]) {
         into.differences.push(
           `${where}: ${p.kind}.${key} decoded ${JSON.stringify(dr[key])} but parsed ${JSON.stringify(pr[key])}`,
         );
-        ok = false;
+        walk.differs = true;
       }
     }
-  }
-  if (decoded.length !== parsed.length) {
-    const longer = decoded.length > parsed.length ? decoded : parsed;
-    if (longer[n]?.kind !== 'raw') {
-      into.differences.push(
-        `${where}: decoded ${decoded.map((l) => l.kind).join('/')} but parsed ${parsed.map((l) => l.kind).join('/')}`,
-      );
-      return false;
+    const dq = nestedLayers(d);
+    const pq = nestedLayers(p);
+    if (dq !== undefined || pq !== undefined) {
+      walkLayers(dq ?? [], pq ?? [], `${where} (quoted)`, into, walk);
+      if (walk.differs || walk.stop !== undefined) return;
     }
   }
-  return ok;
 }
 
 /** Without -e tcpdump prints no link-level header, and hides VLAN tags too. */
@@ -139,9 +194,12 @@ function compareCase(c: Case, into: Comparison): void {
     const p: Packet = parsed[i]!;
     const where = `${c.set}/${c.name} #${i + 1}`;
     into.packets++;
-    let ok = compareLayers(d.layers, p.layers, where, into);
+    const walk: LayerWalk = { fields: 0, differs: false };
+    walkLayers(d.layers, p.layers, where, into, walk);
+    into.fields += walk.fields;
     // Text times are wall-clock time of day in UTC (-tt epoch and -tttt dates reduce
-    // to the same); -ttt and -ttttt print deltas, which say nothing absolute.
+    // to the same); -ttt and -ttttt print deltas, which say nothing absolute. A time
+    // alone does not make a packet compared: it says nothing about the headers.
     const deltas = /(^|\s)-ttt(\s|$)|-ttttt/.test(c.args);
     if (p.ts !== undefined && d.ts !== undefined && !deltas) {
       into.fields++;
@@ -150,12 +208,64 @@ function compareCase(c: Case, into: Comparison): void {
       // Nanosecond pcaps print truncated to microseconds: allow one microsecond.
       if (Math.abs(dayD - dayP) > 1) {
         into.differences.push(`${where}: time decoded ${d.ts} but parsed ${p.ts}`);
-        ok = false;
+        walk.differs = true;
       }
     }
-    if (ok) into.agreeing++;
+    let outcome: Outcome;
+    if (walk.differs) outcome = 'differ';
+    else if (walk.fields === 0) outcome = 'empty';
+    else if (walk.stop !== undefined) outcome = 'partial';
+    else outcome = 'agree';
+    into.outcomes[outcome]++;
+    if (outcome === 'empty' || outcome === 'partial') {
+      const key = `${c.set}/${c.name} ${outcome}: ${walk.stop ?? 'no header on either side'}`;
+      into.stops.set(key, (into.stops.get(key) ?? 0) + 1);
+    }
   }
 }
+
+/**
+ * Every packet whose comparison stops early, by case and reason, with its count.
+ * A change that makes the decoder or the parser read more (or less) must update
+ * this list, so the figures printed above never hide what was not compared.
+ */
+const NOT_COVERED: string[] = [
+  // BIG TCP / TSO captures: IP length 0; tcpdump 4.99.3 prints `bad-len 0` or `[|udp]`
+  // and nothing more, while the decoder reads on using the frame length.
+  'master/bigtcp-ipv4 empty: decoder ipv4 / text bad-len 0 (1)',
+  'master/bigtcp-ipv4-geneve-ipv4 empty: decoder ipv4 / text bad-len 0 (1)',
+  'master/bigtcp-ipv4-geneve-ipv6 empty: decoder ipv4 / text bad-len 0 (1)',
+  'master/bigtcp-ipv4-vxlan-ipv4 empty: decoder ipv4 / text bad-len 0 (1)',
+  'master/bigtcp-ipv4-vxlan-ipv6 empty: decoder ipv4 / text bad-len 0 (1)',
+  'master/bigtcp-ipv6 partial: decoder tcp / text [|tcp] (1)',
+  'master/bigtcp-ipv6-geneve-ipv4 partial: decoder udp / text [|udp] (1)',
+  'master/bigtcp-ipv6-geneve-ipv6 partial: decoder udp / text [|udp] (1)',
+  'master/bigtcp-ipv6-vxlan-ipv4 partial: decoder udp / text [|udp] (1)',
+  'master/bigtcp-ipv6-vxlan-ipv6 partial: decoder udp / text [|udp] (1)',
+  'master/ipv4_tcp_http_xml_tso empty: decoder ipv4 / text bad-len 0 (1)',
+  // A DNS payload of 0 bytes: tcpdump prints `domain [length 0 < 12] (invalid)`.
+  'master/dns-zlip-1 partial: decoder truncated dns header, 0 bytes / text nothing (1)',
+  'master/dns-zlip-2 partial: decoder truncated dns header, 0 bytes / text nothing (1)',
+  'master/dns-zlip-3 partial: decoder truncated dns header, 0 bytes / text nothing (1)',
+  // GRE payloads neither side models (NHRP 0x2001, 0x8909, 0x2000, proto 0), and
+  // non-IP frames around them (STP, CDP, DTP over 802.3 LLC; Ethernet loopback 0x9000).
+  'master/nhrp partial: neither side models it: decoder ethertype 0x2001, 104 bytes / text gre-proto-0x2001 (15)',
+  'master/nhrp partial: neither side models it: decoder ethertype 0x2001, 124 bytes / text gre-proto-0x2001 (10)',
+  'master/various_gre empty: neither side models it: decoder 802.3 llc, 432 bytes / text CDPv2, ttl: 180s, checksum: 0x2005 (unverified), (1)',
+  'master/various_gre empty: neither side models it: decoder 802.3 llc, 46 bytes / text DTPv1, length 26 (1)',
+  'master/various_gre empty: neither side models it: decoder 802.3 llc, 46 bytes / text STP 802.1d, Config, Flags [none], bridge-id 8001 (21)',
+  'master/various_gre empty: neither side models it: decoder 802.3 llc, 50 bytes / text STP 802.1d, Config, Flags [none], bridge-id 8001 (21)',
+  'master/various_gre empty: neither side models it: decoder 802.3 llc, 50 bytes / text STP 802.1d, Config, Flags [none], bridge-id 84bd (21)',
+  'master/various_gre empty: neither side models it: decoder ethertype 0x9000, 50 bytes / text Loopback, skipCount 0, Reply, receipt number 0,  (5)',
+  'master/various_gre partial: neither side models it: decoder ethertype 0x0000, 0 bytes / text gre-proto-0x0 (8)',
+  'master/various_gre partial: neither side models it: decoder ethertype 0x2000, 353 bytes / text gre-proto-0x2000 (2)',
+  'master/various_gre partial: neither side models it: decoder ethertype 0x8909, 108 bytes / text gre-proto-0x8909 (10)',
+  'master/various_gre partial: neither side models it: decoder ethertype 0x8909, 36 bytes / text gre-proto-0x8909 (8)',
+  'master/various_gre partial: neither side models it: decoder ethertype 0x8909, 66 bytes / text gre-proto-0x8909 (2)',
+  // PPTP: GREv1 carrying PPP (0x880b), whose LCP neither side models.
+  'v4.99.3/pptp partial: neither side models it: decoder ethertype 0x880b, 48 bytes / text LCP, Conf-Request (0x01), id 0, length 46 (1)',
+  'v4.99.3/pptp-v partial: neither side models it: decoder ethertype 0x880b, 48 bytes / text LCP, Conf-Request (0x01), id 0, length 46 (1)',
+];
 
 const cases = loadCases();
 const normal = cases.filter(
@@ -164,29 +274,27 @@ const normal = cases.filter(
 const comparable = normal.filter((c) => !usesFilterOrReinterpretation(c.args));
 
 test('tcpdump suite: our pcap decoder and text parser agree, packet by packet', () => {
-  const total: Comparison = { packets: 0, agreeing: 0, fields: 0, differences: [] };
-  const perCase: string[] = [];
-  for (const c of comparable) {
-    const one: Comparison = { packets: 0, agreeing: 0, fields: 0, differences: [] };
-    compareCase(c, one);
-    total.packets += one.packets;
-    total.agreeing += one.agreeing;
-    total.fields += one.fields;
-    total.differences.push(...one.differences);
-    if (one.agreeing !== one.packets || one.differences.length > 0) {
-      perCase.push(`${c.set}/${c.name}: ${one.agreeing}/${one.packets} packets agree`);
-    }
-  }
-  const pct = total.packets ? ((100 * total.agreeing) / total.packets).toFixed(2) : '0';
+  const total = newComparison();
+  for (const c of comparable) compareCase(c, total);
+  const o = total.outcomes;
+  const notModelled = cases.filter((c) => c.kind === 'normal-traffic' && !MODELLED.has(c.category));
   console.log(
-    `tcpdump suite agreement: ${total.agreeing}/${total.packets} packets (${pct}%) in ` +
-      `${comparable.length} cases, ${total.fields} fields compared; ` +
-      `${normal.length - comparable.length} filter-expression cases not comparable`,
+    `tcpdump suite: ${total.packets} packets in ${comparable.length} cases, ${total.fields} fields ` +
+      `compared: ${o.agree} agree, ${o.differ} differ, ${o.partial} partial, ${o.empty} empty; ` +
+      `not covered: ${normal.length - comparable.length} filter-expression cases, ` +
+      `${notModelled.length} of protocols not modelled (${notModelled.map((c) => c.name).join(', ')})`,
   );
-  for (const line of perCase) console.log(`  ${line}`);
+  const stops = [...total.stops].map(([k, v]) => `${k} (${v})`).sort();
+  for (const line of stops) console.log(`  ${line}`);
   for (const d of total.differences.slice(0, 40)) console.log(`  ${d}`);
   assert.ok(total.packets > 1000, `only ${total.packets} packets compared`);
   assert.deepEqual(total.differences, [], 'decoder and parser disagree');
+  assert.deepEqual(
+    stops,
+    [...NOT_COVERED].sort(),
+    'the packets not fully compared are exactly the known ones',
+  );
+  assert.equal(o.agree + o.partial + o.empty, total.packets);
 });
 
 test('tcpdump suite: fuzz-regression cases parse and decode without throwing', () => {

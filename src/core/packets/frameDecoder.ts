@@ -269,12 +269,45 @@ function decodeLink(linktype: number, b: Uint8Array, s: number, e: number, layer
       else raw(layers, `loopback family ${family}, ${e - s - 4} bytes`);
       return;
     }
+    case 226: {
+      // LINKTYPE_IPNET (Solaris): a 24-byte header whose second byte is the family
+      if (e - s < 24) return raw(layers, `truncated ipnet header, ${e - s} bytes`);
+      const family = b[s + 1]!;
+      if (family === 2) decodeIpv4(b, s + 24, e, layers, 0);
+      else if (family === 26) decodeIpv6(b, s + 24, e, layers, 0);
+      else raw(layers, `ipnet family ${family}, ${e - s - 24} bytes`);
+      return;
+    }
+    case 9: // LINKTYPE_PPP
+    case 50: // LINKTYPE_PPP_HDLC
+      decodePpp(b, s, e, layers);
+      return;
     case 239: // LINKTYPE_NFLOG
       decodeNflog(b, s, e, layers);
       return;
     default:
       raw(layers, `linktype ${linktype}, ${e - s} bytes`);
   }
+}
+
+/**
+ * PPP: an optional `ff 03` address and control pair, then a protocol field of one
+ * byte (compressed, odd) or two; only the IP protocols are followed.
+ */
+function decodePpp(b: Uint8Array, s: number, e: number, layers: Layer[]): void {
+  let p = s;
+  if (e - p >= 2 && b[p] === 0xff && b[p + 1] === 0x03) p += 2;
+  if (e - p < 1) return raw(layers, `truncated ppp header, ${e - s} bytes`);
+  let proto = b[p]!;
+  if (proto & 1) p += 1;
+  else if (e - p < 2) return raw(layers, `truncated ppp header, ${e - s} bytes`);
+  else {
+    proto = u16(b, p);
+    p += 2;
+  }
+  if (proto === 0x21) decodeIpv4(b, p, e, layers, 0);
+  else if (proto === 0x57) decodeIpv6(b, p, e, layers, 0);
+  else raw(layers, `ppp protocol ${hex4(proto)}, ${e - p} bytes`);
 }
 
 function decodeRawIp(b: Uint8Array, s: number, e: number, layers: Layer[], depth: number): void {
