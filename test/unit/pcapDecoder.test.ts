@@ -726,3 +726,111 @@ test('isPcapMagic', () => {
   assert.equal(isPcapMagic(new TextEncoder().encode('05:03:13.918169 IP')), null);
   assert.equal(isPcapMagic(new Uint8Array([0xd4, 0xc3])), null);
 });
+
+test('ICMP errors quote the datagram they are about, with the next-hop MTU', () => {
+  const { packets } = decodePcap(
+    read(join(__dirname, '../fixtures/decoder-gaps/icmp-errors.pcap')),
+  );
+  const frag = layer(packets[1], 'icmp');
+  assert.equal(frag.mtu, 1450);
+  assert.deepEqual(
+    frag.quoted?.map((l) => l.kind),
+    ['ipv4', 'icmp'],
+  );
+  assert.equal((frag.quoted?.[1] as { id?: number }).id, 16330);
+  // The error's own header stays the innermost one.
+  assert.deepEqual(kinds(packets[1]), ['ethernet', 'ipv4', 'icmp']);
+  const tooBig = packets
+    .map((p) => p.layers.find((l) => l.kind === 'icmp6' && l.type === 'packet too big'))
+    .find((l) => l);
+  assert.equal(tooBig?.kind === 'icmp6' ? tooBig.mtu : 0, 1450);
+  // A quote cut after 8 bytes of TCP keeps the ports and sequence number.
+  const ip = new Uint8Array([
+    0x45,
+    0,
+    0,
+    56,
+    0,
+    1,
+    0,
+    0,
+    64,
+    1,
+    0,
+    0,
+    10,
+    0,
+    0,
+    2,
+    10,
+    0,
+    0,
+    1, // ICMP from 10.0.0.2
+    3,
+    3,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // port unreachable
+    0x45,
+    0,
+    0,
+    60,
+    0,
+    2,
+    0x40,
+    0,
+    64,
+    6,
+    0,
+    0,
+    10,
+    0,
+    0,
+    1,
+    10,
+    0,
+    0,
+    3, // quoted TCP SYN
+    0x30,
+    0x39,
+    0,
+    80,
+    0,
+    0,
+    0,
+    7,
+  ]);
+  const quoted = decodeFrame(101, ip)[1];
+  assert.deepEqual(quoted?.kind === 'icmp' ? quoted.quoted?.[1] : undefined, {
+    kind: 'tcp',
+    srcPort: 12345,
+    dstPort: 80,
+    seq: 7,
+  });
+});
+
+test('GRE payloads: IPv4, IPv6, Ethernet (0x6558), ERSPAN II and III; NSH over VXLAN-GPE', () => {
+  const { packets } = decodePcap(
+    read(join(__dirname, '../fixtures/decoder-gaps/gre-tunnels.pcap')),
+  );
+  assert.deepEqual(
+    packets.map((p) => kinds(p).slice(1).join('/')),
+    [
+      'ipv4/gre/ipv4/icmp',
+      'ipv4/gre/ipv6/icmp6',
+      'ipv4/gre/ethernet/ipv4/icmp',
+      'ipv4/gre/erspan/ethernet/ipv4/icmp',
+      'ipv4/gre/erspan/ethernet/ipv4/icmp',
+      'ipv6/gre/ipv4/icmp',
+    ],
+  );
+  assert.equal(layer(packets[0], 'gre').key, 42);
+  assert.deepEqual(layer(packets[3], 'erspan'), { kind: 'erspan', type: 2, sessionId: 7 });
+  assert.deepEqual(layer(packets[4], 'erspan'), { kind: 'erspan', type: 3, sessionId: 9 });
+  const nsh = decodePcap(read(join(SUITE, 'v4.99.3/nsh-over-vxlan-gpe.pcap'))).packets[0];
+  assert.deepEqual(kinds(nsh), ['ethernet', 'ipv4', 'udp', 'vxlan', 'nsh', 'ipv4', 'udp']);
+  assert.deepEqual(layer(nsh, 'nsh'), { kind: 'nsh', spi: 0xffffff, si: 255, nextProtocol: 1 });
+});

@@ -661,3 +661,68 @@ test('link headers: Linux cooked (-e), names instead of numbers (no -n)', () => 
   assert.equal(layer(r.packets[3]!, 'ipv4').src, 'web-0.web.default.svc.cluster.local');
   assert.equal(layer(r.packets[3]!, 'tcp').srcPort, 443);
 });
+
+test('ICMP errors: next-hop MTU, and with -v the quoted datagram under the error', () => {
+  const text = [
+    '    2  07:52:14.331682 IP (tos 0xc0, ttl 64, id 21138, offset 0, flags [none], proto ICMP (1), length 576)',
+    '    10.81.0.2 > 10.81.0.1: ICMP 10.82.0.1 unreachable - need to frag (mtu 1450), length 556',
+    '\tIP (tos 0x0, ttl 64, id 0, offset 0, flags [DF], proto ICMP (1), length 1500)',
+    '    10.81.0.1 > 10.82.0.1: ICMP echo request, id 16330, seq 1, length 1480',
+    '    3  07:52:14.372130 IP 10.81.0.2 > 10.81.0.1: ICMP time exceeded in-transit, length 92',
+    '    4  07:52:15.003069 IP6 fd81::2 > fd81::1: ICMP6, packet too big, mtu 1450, length 1240',
+  ].join('\n');
+  const { packets, issues } = parseTcpdumpText(text);
+  assert.deepEqual(issues, []);
+  assert.equal(packets.length, 3);
+  const frag = layer(packets[0]!, 'icmp');
+  assert.equal(frag.type, 'unreachable');
+  assert.equal(frag.code, 4);
+  assert.equal(frag.mtu, 1450);
+  assert.deepEqual(frag.quoted, [
+    {
+      kind: 'ipv4',
+      src: '10.81.0.1',
+      dst: '10.82.0.1',
+      ttl: 64,
+      id: 0,
+      length: 1500,
+      proto: 1,
+      df: true,
+      tos: 0,
+    },
+    { kind: 'icmp', type: 'echo request', id: 16330, seq: 1, length: 1480 },
+  ]);
+  // The packet's own innermost header stays the error's, not the quoted one.
+  assert.deepEqual(kinds(packets[0]!), ['ipv4', 'icmp']);
+  assert.equal(layer(packets[1]!, 'icmp').quoted, undefined);
+  assert.equal(layer(packets[2]!, 'icmp6').mtu, 1450);
+});
+
+test('with -t, a margin line after an ICMP error is the next packet, not its quote', () => {
+  const text = [
+    'IP 10.81.0.2 > 10.81.0.1: ICMP time exceeded in-transit, length 92',
+    'IP 10.81.0.1 > 10.82.0.1: ICMP echo request, id 16331, seq 2, length 64',
+  ].join('\n');
+  const { packets } = parseTcpdumpText(text);
+  assert.equal(packets.length, 2);
+  assert.equal(layer(packets[0]!, 'icmp').quoted, undefined);
+  assert.equal(layer(packets[1]!, 'icmp').seq, 2);
+});
+
+test('GRE key, and NSH over VXLAN-GPE on one line and over -vv lines', () => {
+  const gre = parseTcpdumpText(
+    '    1  12:00:00.000000 IP 10.81.0.1 > 10.82.0.1: GREv0, key=0x2a, length 90: IP 10.90.1.1 > 10.90.1.2: ICMP echo request, id 4660, seq 1, length 62',
+  ).packets[0]!;
+  assert.deepEqual(layer(gre, 'gre'), { kind: 'gre', key: 42 });
+  assert.deepEqual(kinds(gre), ['ipv4', 'gre', 'ipv4', 'icmp']);
+  for (const name of ['nsh-over-vxlan-gpe.out', 'nsh-over-vxlan-gpe-vvv.out']) {
+    const { packets } = parseTcpdumpText(readFileSync(join(SUITE, name), 'utf8'));
+    assert.equal(packets.length, 1, name);
+    const p = packets[0]!;
+    assert.deepEqual(kinds(p), ['ipv4', 'udp', 'vxlan', 'nsh', 'ipv4', 'udp'], name);
+    assert.equal(layer(p, 'vxlan').gpe, true);
+    assert.equal(layer(p, 'nsh').spi, 0xffffff);
+    assert.equal(layer(p, 'nsh').si, 0xff);
+    assert.equal(layer(p, 'udp', 1).dstPort, 20000);
+  }
+});

@@ -15,7 +15,7 @@
  * flags are tcpdump's letters in its order (`F S R P . U E W`). Where tcpdump
  * versions differ, names follow 4.99 (Debian 12): ICMP type 42 is `type-#42`.
  */
-import type { Layer } from './model';
+import type { ErspanLayer, GreLayer, Icmp6Layer, IcmpLayer, Layer, TcpLayer } from './model';
 
 /** Tunnels inside tunnels deeper than this are shown as raw, not followed. */
 const MAX_DEPTH = 8;
@@ -515,10 +515,10 @@ function decodeIpPayload(
       decodeUdp(b, o, e, length, layers, depth);
       return;
     case 1:
-      decodeIcmp(b, o, e, length, layers, false);
+      decodeIcmp(b, o, e, length, layers, false, depth);
       return;
     case 58:
-      decodeIcmp(b, o, e, length, layers, true);
+      decodeIcmp(b, o, e, length, layers, true, depth);
       return;
     case 4:
     case 41:
@@ -535,6 +535,11 @@ function decodeIpPayload(
   }
 }
 
+/** ICMP types that quote the datagram they are about (RFC 792, RFC 4443). */
+function isIcmpError(t: number, v6: boolean): boolean {
+  return v6 ? t >= 1 && t <= 4 : t === 3 || t === 4 || t === 5 || t === 11 || t === 12;
+}
+
 function decodeIcmp(
   b: Uint8Array,
   o: number,
@@ -542,6 +547,7 @@ function decodeIcmp(
   length: number,
   layers: Layer[],
   v6: boolean,
+  depth: number,
 ): void {
   const name = v6 ? 'icmp6' : 'icmp';
   if (e - o < 4) return raw(layers, `truncated ${name} header, ${e - o} bytes`);
@@ -555,9 +561,58 @@ function decodeIcmp(
   const echo = v6 ? t === 128 || t === 129 : t === 0 || t === 8;
   if (echo && e - o >= 8) {
     layers.push({ kind: name, type, code, id: u16(b, o + 4), seq: u16(b, o + 6), length });
-  } else {
-    layers.push({ kind: name, type, code, length });
+    return;
   }
+  const l: Icmp6Layer | IcmpLayer = { kind: name, type, code, length };
+  layers.push(l);
+  if (!isIcmpError(t, v6) || e - o < 8) return;
+  // Fragmentation needed carries the next-hop MTU in its low 16 bits (RFC 1191);
+  // packet too big a whole 32-bit MTU.
+  if (!v6 && t === 3 && code === 4) {
+    const mtu = u16(b, o + 6);
+    if (mtu !== 0) l.mtu = mtu;
+  } else if (v6 && t === 2) l.mtu = u32(b, o + 4);
+  // An error about an error is not followed: the quoted packet is one level deep.
+  if (depth >= MAX_DEPTH || e - o <= 8) return;
+  let qe = e;
+  // RFC 4884: a non-zero length says how much of the rest is the original datagram
+  // (in 32-bit words for ICMP, 64-bit for ICMPv6); extension objects follow it.
+  const words = v6 ? b[o + 4]! : b[o + 5]!;
+  if ((v6 ? t === 1 || t === 3 : t === 3 || t === 11 || t === 12) && words !== 0) {
+    const n = words * (v6 ? 8 : 4);
+    if (o + 8 + n < qe) qe = o + 8 + n;
+  }
+  const quoted: Layer[] = [];
+  decodeQuotedIp(b, o + 8, qe, quoted, depth + 1, v6);
+  if (quoted.length > 0) l.quoted = quoted;
+}
+
+/**
+ * The quoted datagram of an ICMP error: an IP header and, by RFC 792, as little
+ * as 8 bytes of its payload, so a TCP header cut there keeps its ports and sequence.
+ */
+function decodeQuotedIp(
+  b: Uint8Array,
+  o: number,
+  e: number,
+  layers: Layer[],
+  depth: number,
+  v6: boolean,
+): void {
+  if (v6) decodeIpv6(b, o, e, layers, depth);
+  else decodeIpv4(b, o, e, layers, depth);
+  const last = layers[layers.length - 1];
+  const ip = layers[0];
+  if (last?.kind !== 'raw' || !last.text.startsWith('truncated tcp header') || ip === undefined)
+    return;
+  // Find the TCP header again: after the IPv4 header, or the fixed IPv6 one.
+  const p = ip.kind === 'ipv4' ? o + (b[o]! & 15) * 4 : o + 40;
+  if (ip.kind === 'ipv6' && ip.nextHeader !== 6) return;
+  if (e - p < 4) return;
+  layers.pop();
+  const tcp: TcpLayer = { kind: 'tcp', srcPort: u16(b, p), dstPort: u16(b, p + 2) };
+  if (e - p >= 8) tcp.seq = u32(b, p + 4);
+  layers.push(tcp);
 }
 
 function decodeTcp(b: Uint8Array, o: number, e: number, length: number, layers: Layer[]): void {
@@ -626,6 +681,19 @@ function decodeUdp(
       flags: b[p]!,
     });
     decodeEthernet(b, p + 8, end, layers, depth + 1);
+  } else if (dstPort === 4790 || srcPort === 4790) {
+    if (end - p < 8) return raw(layers, `truncated vxlan-gpe header, ${end - p} bytes`);
+    if (depth >= MAX_DEPTH) return raw(layers, 'too many nested headers');
+    const flags = b[p]! & 0x0f; // I, P, B, O (tcpdump's letters); the version bits aside
+    const next = b[p + 3]!;
+    layers.push({
+      kind: 'vxlan',
+      vni: (b[p + 4]! << 16) | (b[p + 5]! << 8) | b[p + 6]!,
+      flags,
+      gpe: true,
+      nextProtocol: next,
+    });
+    decodeGpeNext(next, b, p + 8, end, layers, depth + 1);
   } else if (dstPort === 6081 || srcPort === 6081) {
     if (end - p < 8) return raw(layers, `truncated geneve header, ${end - p} bytes`);
     if (depth >= MAX_DEPTH) return raw(layers, 'too many nested headers');
@@ -639,6 +707,38 @@ function decodeUdp(
   } else if (dstPort === 53 || srcPort === 53) {
     decodeDns(b, p, end, layers);
   }
+}
+
+/** What a VXLAN-GPE or NSH header's next-protocol field names. */
+function decodeGpeNext(
+  next: number,
+  b: Uint8Array,
+  p: number,
+  e: number,
+  layers: Layer[],
+  depth: number,
+): void {
+  if (next === 1) decodeIpv4(b, p, e, layers, depth);
+  else if (next === 2) decodeIpv6(b, p, e, layers, depth);
+  else if (next === 3) decodeEthernet(b, p, e, layers, depth);
+  else if (next === 4) decodeNsh(b, p, e, layers, depth);
+  else raw(layers, `next protocol ${next}, ${e - p} bytes`);
+}
+
+/** NSH (RFC 8300): base header, service path header, then metadata up to its length. */
+function decodeNsh(b: Uint8Array, p: number, e: number, layers: Layer[], depth: number): void {
+  if (e - p < 8) return raw(layers, `truncated nsh header, ${e - p} bytes`);
+  if (depth >= MAX_DEPTH) return raw(layers, 'too many nested headers');
+  const len = (b[p + 1]! & 0x3f) * 4; // in 4-byte words, after a 6-bit TTL
+  const next = b[p + 3]!;
+  layers.push({
+    kind: 'nsh',
+    spi: (b[p + 4]! << 16) | (b[p + 5]! << 8) | b[p + 6]!,
+    si: b[p + 7]!,
+    nextProtocol: next,
+  });
+  if (len < 8 || len > e - p) return raw(layers, `bad nsh length ${len}`);
+  decodeGpeNext(next, b, p + len, e, layers, depth + 1);
 }
 
 function decodeDns(b: Uint8Array, o: number, e: number, layers: Layer[]): void {
@@ -657,12 +757,16 @@ function decodeGre(b: Uint8Array, o: number, e: number, layers: Layer[], depth: 
   const flags = u16(b, o);
   const version = flags & 7;
   const proto = u16(b, o + 2);
-  layers.push({ kind: 'gre', proto });
+  const gre: GreLayer = { kind: 'gre', proto };
+  layers.push(gre);
   let hdr = 4;
   if (version === 0) {
     if (flags & 0x4000) return raw(layers, 'gre with source routing'); // rare, not followed
     if (flags & 0x8000) hdr += 4; // checksum + reserved
-    if (flags & 0x2000) hdr += 4; // key
+    if (flags & 0x2000) {
+      if (e - o >= hdr + 4) gre.key = u32(b, o + hdr);
+      hdr += 4;
+    }
     if (flags & 0x1000) hdr += 4; // sequence
   } else if (version === 1) {
     hdr += 4; // enhanced GRE (PPTP) always carries payload length + call id
@@ -673,6 +777,37 @@ function decodeGre(b: Uint8Array, o: number, e: number, layers: Layer[], depth: 
   }
   if (hdr > e - o) return raw(layers, `truncated gre header, ${e - o} bytes`);
   if (depth >= MAX_DEPTH) return raw(layers, 'too many nested headers');
-  if (proto === 0x6558) decodeEthernet(b, o + hdr, e, layers, depth + 1);
-  else decodeEthertype(proto, b, o + hdr, e, layers, depth + 1);
+  const p = o + hdr;
+  if (proto === 0x6558) decodeEthernet(b, p, e, layers, depth + 1);
+  else if (proto === 0x88be || proto === 0x22eb) decodeErspan(proto, flags, b, p, e, layers, depth);
+  else decodeEthertype(proto, b, p, e, layers, depth + 1);
+}
+
+/**
+ * ERSPAN: type I (0x88be without a GRE sequence number) mirrors the frame with no
+ * header of its own; type II (0x88be) has an 8-byte header, type III (0x22eb) a
+ * 12-byte one plus an 8-byte platform sub-header when its O bit is set.
+ */
+function decodeErspan(
+  proto: number,
+  greFlags: number,
+  b: Uint8Array,
+  p: number,
+  e: number,
+  layers: Layer[],
+  depth: number,
+): void {
+  if (proto === 0x88be && (greFlags & 0x1000) === 0) {
+    return decodeEthernet(b, p, e, layers, depth + 1);
+  }
+  const three = proto === 0x22eb;
+  let len = three ? 12 : 8;
+  if (e - p < len) return raw(layers, `truncated erspan header, ${e - p} bytes`);
+  const vlan = u16(b, p) & 0x0fff;
+  const l: ErspanLayer = { kind: 'erspan', type: three ? 3 : 2, sessionId: u16(b, p + 2) & 0x3ff };
+  if (vlan !== 0) l.vlan = vlan;
+  layers.push(l);
+  if (three && b[p + 11]! & 1) len += 8;
+  if (e - p < len) return raw(layers, `truncated erspan header, ${e - p} bytes`);
+  decodeEthernet(b, p + len, e, layers, depth + 1);
 }

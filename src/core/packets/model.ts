@@ -62,6 +62,16 @@ export interface IcmpLayer {
   id?: number;
   seq?: number;
   length?: number;
+  /** Next-hop MTU of a "fragmentation needed" unreachable (`need to frag (mtu 1450)`). */
+  mtu?: number;
+  /**
+   * The start of the datagram an error (unreachable, time exceeded, parameter
+   * problem, redirect, source quench) was sent about, as the error quotes it:
+   * its IP header and the first bytes of its payload, outermost first. Kept apart
+   * from the packet's own layers so that the packet's innermost IP stays the
+   * error's own; correlation reads it to tie the error to the packet that caused it.
+   */
+  quoted?: Layer[];
 }
 
 export interface Icmp6Layer {
@@ -71,6 +81,10 @@ export interface Icmp6Layer {
   id?: number;
   seq?: number;
   length?: number;
+  /** MTU of a "packet too big" message. */
+  mtu?: number;
+  /** The quoted datagram of an error message (see {@link IcmpLayer.quoted}). */
+  quoted?: Layer[];
 }
 
 export interface TcpLayer {
@@ -97,7 +111,32 @@ export interface UdpLayer {
 export interface VxlanLayer {
   readonly kind: 'vxlan';
   vni: number;
+  /** The flags byte (0x08: VNI valid); for VXLAN-GPE its I/P/B/O bits only. */
   flags?: number;
+  /** VXLAN-GPE (UDP 4790): the header names its payload instead of always Ethernet. */
+  gpe?: boolean;
+  /** VXLAN-GPE next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH. */
+  nextProtocol?: number;
+}
+
+/** Network Service Header (RFC 8300), as carried by VXLAN-GPE. */
+export interface NshLayer {
+  readonly kind: 'nsh';
+  /** Service path identifier (24 bits). */
+  spi: number;
+  /** Service index (8 bits). */
+  si: number;
+  /** Next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS. */
+  nextProtocol?: number;
+}
+
+/** ERSPAN mirror header inside GRE: type II (GRE 0x88be) or type III (0x22eb). */
+export interface ErspanLayer {
+  readonly kind: 'erspan';
+  /** 2 or 3 (the header's version field is 1 or 2). */
+  type: number;
+  sessionId: number;
+  vlan?: number;
 }
 
 export interface GeneveLayer {
@@ -109,6 +148,8 @@ export interface GreLayer {
   readonly kind: 'gre';
   /** Encapsulated protocol (EtherType), when known. */
   proto?: number;
+  /** GRE key (RFC 2890), when present. */
+  key?: number;
 }
 
 export interface IpipLayer {
@@ -142,6 +183,8 @@ export type Layer =
   | VxlanLayer
   | GeneveLayer
   | GreLayer
+  | ErspanLayer
+  | NshLayer
   | IpipLayer
   | DnsLayer
   | RawLayer;

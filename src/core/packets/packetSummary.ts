@@ -112,6 +112,8 @@ function infoOf(packet: Packet): string {
         if (transport.id !== undefined) parts.push(`id ${transport.id}`);
         if (transport.seq !== undefined) parts.push(`seq ${transport.seq}`);
         if (transport.length !== undefined) parts.push(`length ${transport.length}`);
+        if (transport.mtu !== undefined) parts.push(`mtu ${transport.mtu}`);
+        if (transport.quoted !== undefined) parts.push(`about ${quotedText(transport.quoted)}`);
         return parts.join(', ');
       }
       case 'tcp': {
@@ -180,6 +182,8 @@ const LAYER_TITLES: Record<Layer['kind'], string> = {
   tcp: 'TCP',
   udp: 'UDP',
   vxlan: 'VXLAN',
+  nsh: 'NSH',
+  erspan: 'ERSPAN',
   geneve: 'Geneve',
   gre: 'GRE',
   ipip: 'IPIP',
@@ -187,7 +191,23 @@ const LAYER_TITLES: Record<Layer['kind'], string> = {
   raw: 'Not decoded',
 };
 
+/** An ICMP error's quoted datagram in one line: `IPv4 10.0.0.1 > 10.0.0.2, UDP 5000 > 53`. */
+function quotedText(layers: Layer[]): string {
+  const parts: string[] = [];
+  for (const l of layers) {
+    if (l.kind === 'ipv4' || l.kind === 'ipv6')
+      parts.push(`${LAYER_TITLES[l.kind]} ${l.src} > ${l.dst}`);
+    else if (l.kind === 'tcp' || l.kind === 'udp')
+      parts.push(`${LAYER_TITLES[l.kind]} ${l.srcPort} > ${l.dstPort}`);
+    else if (l.kind === 'icmp' || l.kind === 'icmp6')
+      parts.push(`${LAYER_TITLES[l.kind]} ${l.type}`);
+    else parts.push(l.kind === 'raw' ? l.text : LAYER_TITLES[l.kind]);
+  }
+  return parts.join(', ');
+}
+
 function fieldValue(name: string, value: unknown): string {
+  if (name === 'quoted' && Array.isArray(value)) return quotedText(value as Layer[]);
   if ((name === 'ethertype' || name === 'proto') && typeof value === 'number') {
     return name === 'ethertype' ? `0x${value.toString(16).padStart(4, '0')}` : String(value);
   }

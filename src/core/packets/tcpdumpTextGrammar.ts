@@ -15,6 +15,9 @@
 import type {
   ArpLayer,
   EthernetLayer,
+  GreLayer,
+  Icmp6Layer,
+  IcmpLayer,
   Ipv4Layer,
   Ipv6Layer,
   Layer,
@@ -57,6 +60,10 @@ export class PacketAssembler {
   private pendingProto = -1;
   private pendingDepth = 0;
   private innerDepth = 0;
+  /** An ICMP error whose quoted datagram may follow on the next (indented) lines. */
+  private quotedFor: IcmpLayer | null = null;
+  /** The tunnel header just read is NSH, whose -vv metadata lines come before the inner packet. */
+  private afterNsh = false;
   private readonly tcpSeq = new TcpSeqTracker();
   private readonly seqOut = { seq: 0, ack: 0 };
   // The address pair last read: source token [a0, a1), destination token [b0, b1).
@@ -73,6 +80,8 @@ export class PacketAssembler {
     this.expect = EXPECT_NONE;
     this.pendingIp = null;
     this.pendingProto = -1;
+    this.quotedFor = null;
+    this.afterNsh = false;
   }
 
   /** True when an IPv4 header is still waiting for its address line. */
@@ -108,6 +117,28 @@ export class PacketAssembler {
   /** Continues a record waiting for a tunnel's inner packet; false if the line is not one. */
   innerLine(): boolean {
     this.expect = EXPECT_NONE;
+    const c = this.c;
+    const icmp = this.quotedFor;
+    if (icmp !== null) {
+      // -v prints an error's quoted datagram indented under it; a line at the
+      // margin is the next packet (with -t it carries no number or time).
+      this.quotedFor = null;
+      if (c.p === 0) return false;
+      const outer = this.layers;
+      const quoted: Layer[] = [];
+      this.layers = quoted;
+      if (this.net(this.innerDepth)) {
+        icmp.quoted = quoted;
+        return true; // the rest of the record (its -v address line) goes to `quoted`
+      }
+      this.layers = outer;
+      return false;
+    }
+    if (this.afterNsh && (c.sees('TLV Class ') || c.sees('Value: '))) {
+      this.expect = EXPECT_INNER; // -vv NSH metadata, then the inner packet
+      return true;
+    }
+    this.afterNsh = false;
     if (this.net(this.innerDepth)) return true;
     // a hex dump means the inner packet was not printed; other text is its summary
     if (this.c.sees('0x')) return false;
@@ -134,6 +165,7 @@ export class PacketAssembler {
       return false;
     }
     if (ch === 65 && c.lit('ARP, ')) return this.arp();
+    if (ch === 78 && c.lit('NSH, ')) return this.nsh(depth);
     // LINKTYPE_RAW/IPV4/IPV6 with -e: `ip: 10.0.0.1.53 > …`
     if (ch === 105 && c.lit('ip: ')) return this.net(depth + 1);
     if (ch === 82) {
@@ -603,7 +635,7 @@ export class PacketAssembler {
       }
       if (ch === 85 && c.sees('UDP, ')) return this.udp(ip, depth, ext);
       if (ch === 71 && c.sees('GREv')) return this.gre(ip, depth, ext);
-      if ((ch === 79 && c.sees('OTV, ')) || (ch === 86 && c.sees('VXLAN, '))) {
+      if ((ch === 79 && c.sees('OTV, ')) || (ch === 86 && c.sees('VXLAN'))) {
         return this.udp(ip, depth, ext);
       }
       if (ch === 71 && c.sees('Geneve, ')) return this.udp(ip, depth, ext);
@@ -816,6 +848,8 @@ export class PacketAssembler {
       this.vxlan('instance ', depth);
     } else if (ch === 86 && c.lit('VXLAN, ')) {
       this.vxlan('vni ', depth);
+    } else if (ch === 86 && c.lit('VXLAN-GPE, ')) {
+      this.vxlanGpe(depth);
     } else if (ch === 71 && c.lit('Geneve, ')) {
       this.geneve(depth);
     } else if (isDigit(ch)) {
@@ -863,6 +897,66 @@ export class PacketAssembler {
     this.afterTunnel(depth);
   }
 
+  /** `flags [IP], vni 16777215` then `: <inner>` on the line or (-v) the next one. */
+  private vxlanGpe(depth: number): void {
+    const c = this.c;
+    let flags = 0;
+    if (c.lit('flags [')) {
+      const close = c.find(']');
+      if (close < 0) return void this.rawTail();
+      for (let i = c.p; i < close; i++) {
+        const bit = GPE_FLAGS.get(c.s.charCodeAt(i));
+        if (bit !== undefined) flags |= bit;
+      }
+      c.p = close + 1;
+    }
+    if (!c.skipPast('vni ')) return void this.rawTail();
+    const vni = c.uint();
+    if (vni < 0) return void this.rawTail();
+    this.layers.push({ kind: 'vxlan', vni, flags, gpe: true });
+    this.tunnelPayload(depth);
+  }
+
+  /**
+   * `NSH, [ver 0, ]flags [O], [TTL 0, length 6, md type 2, ][next-protocol IPv4, ]
+   * service-path-id 0xffffff, service-index 0xff` (RFC 8300, over VXLAN-GPE).
+   */
+  private nsh(depth: number): boolean {
+    const c = this.c;
+    const colon = c.find(': ');
+    const limit = colon >= 0 ? colon : c.end;
+    let next = -1;
+    const np = c.find('next-protocol ', limit);
+    if (np >= 0) {
+      const at = np + 14;
+      for (const [name, v] of NSH_NEXT) {
+        if (c.s.startsWith(name, at)) next = v;
+      }
+    }
+    if (!c.skipPast('service-path-id ', limit)) return this.rawTail();
+    const spi = c.hexOrUint();
+    if (spi < 0 || !c.lit(', service-index ')) return this.rawTail();
+    const si = c.hexOrUint();
+    if (si < 0) return this.rawTail();
+    this.layers.push(
+      next >= 0 ? { kind: 'nsh', spi, si, nextProtocol: next } : { kind: 'nsh', spi, si },
+    );
+    this.tunnelPayload(depth);
+    this.afterNsh = this.expect === EXPECT_INNER;
+    return true;
+  }
+
+  /** After a tunnel header: its inner packet follows `: ` on the line, or on the next line. */
+  private tunnelPayload(depth: number): void {
+    const c = this.c;
+    if (c.lit(': ')) {
+      if (!this.net(depth + 1)) this.rawTail();
+      return;
+    }
+    if (c.atEnd()) this.afterTunnel(depth);
+    else this.rawTail();
+  }
+
   /** `Flags [C], vni 0xa, proto TEB (0x6558), options […]: <inner>` */
   private geneve(depth: number): void {
     const c = this.c;
@@ -892,7 +986,15 @@ export class PacketAssembler {
     this.setProto(ip, 47, ext);
     const colon = c.find(': ');
     const limit = colon >= 0 ? colon : c.end;
-    const gre: { kind: 'gre'; proto?: number } = { kind: 'gre' };
+    const gre: GreLayer = { kind: 'gre' };
+    const key = c.find('key=0x', limit);
+    if (key >= 0) {
+      const save = c.p;
+      c.p = key + 6;
+      const k = c.hexDigits();
+      if (k >= 0) gre.key = k;
+      c.p = save;
+    }
     const pr = c.find('proto ', limit);
     if (pr >= 0) {
       const save = c.p;
@@ -979,14 +1081,17 @@ export class PacketAssembler {
     const lenAt = c.find(', length ');
     const phraseEnd = lenAt >= 0 ? lenAt : c.end;
     const phrase = s.slice(c.p, phraseEnd);
-    const l: { kind: 'icmp'; type: string; code?: number; length?: number } = {
-      kind: 'icmp',
-      type: '',
-    };
+    const l: IcmpLayer = { kind: 'icmp', type: '' };
     if (phrase.indexOf(' unreachable') >= 0 || phrase.startsWith('#')) {
       l.type = 'unreachable';
       const code = unreachableCode(phrase);
       if (code !== undefined) l.code = code;
+      // `unreachable - need to frag (mtu 1450)`
+      const mtuAt = phrase.indexOf('(mtu ');
+      if (code === 4 && mtuAt >= 0) {
+        const mtu = parseInt(phrase.slice(mtuAt + 5), 10);
+        if (mtu > 0) l.mtu = mtu;
+      }
     } else {
       for (const [printed, name] of ICMP_PHRASES) {
         if (phrase.startsWith(printed)) {
@@ -1008,6 +1113,12 @@ export class PacketAssembler {
       if (v >= 0) l.length = v;
     }
     this.layers.push(l);
+    if (c.atEnd() && QUOTING_ICMP.has(l.type)) {
+      // -v prints the quoted datagram on the next lines
+      this.quotedFor = l;
+      this.expect = EXPECT_INNER;
+      this.innerDepth = 1;
+    }
   }
 
   private icmp6(ip: IpLayer, ext: boolean): void {
@@ -1040,11 +1151,12 @@ export class PacketAssembler {
       const comma = c.find(',');
       type = s.slice(c.p, comma >= 0 ? comma : c.end);
     }
-    const l: { kind: 'icmp6'; type: string; id?: number; seq?: number; length?: number } = {
-      kind: 'icmp6',
-      type,
-    };
+    const l: Icmp6Layer = { kind: 'icmp6', type };
     c.p += type.length;
+    if (type === 'packet too big' && c.lit(', mtu ')) {
+      const v = c.uint();
+      if (v >= 0) l.mtu = v;
+    }
     if (type === 'echo request' || type === 'echo reply') {
       if (c.lit(', id ')) {
         const v = c.uint();
@@ -1161,6 +1273,32 @@ export class PacketAssembler {
     return true;
   }
 }
+
+/** ICMP messages that quote the datagram they are about (tcpdump -v prints it). */
+const QUOTING_ICMP: ReadonlySet<string> = new Set([
+  'unreachable',
+  'time exceeded',
+  'parameter problem',
+  'redirect',
+  'source quench',
+]);
+
+/** VXLAN-GPE flag letters as tcpdump prints them, with their bits. */
+const GPE_FLAGS: ReadonlyMap<number, number> = new Map([
+  [73, 0x08], // I
+  [80, 0x04], // P
+  [66, 0x02], // B
+  [79, 0x01], // O
+]);
+
+/** NSH next-protocol names as tcpdump prints them. */
+const NSH_NEXT: readonly (readonly [string, number])[] = [
+  ['IPv4', 1],
+  ['IPv6', 2],
+  ['Ethernet', 3],
+  ['NSH', 4],
+  ['MPLS', 5],
+];
 
 function digitsOnly(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isDigit(s.charCodeAt(i))) return false;
