@@ -6,6 +6,7 @@ import {
   createPcapDecoder,
   decodeFrame,
   decodePcap,
+  FrameDecoder,
   isPcapMagic,
 } from '../../src/core/packets/pcapDecoder';
 import type { CaptureIssue, Layer, Packet } from '../../src/core/packets/model';
@@ -833,4 +834,27 @@ test('GRE payloads: IPv4, IPv6, Ethernet (0x6558), ERSPAN II and III; NSH over V
   const nsh = decodePcap(read(join(SUITE, 'v4.99.3/nsh-over-vxlan-gpe.pcap'))).packets[0];
   assert.deepEqual(kinds(nsh), ['ethernet', 'ipv4', 'udp', 'vxlan', 'nsh', 'ipv4', 'udp']);
   assert.deepEqual(layer(nsh, 'nsh'), { kind: 'nsh', spi: 0xffffff, si: 255, nextProtocol: 1 });
+});
+
+test('the frame decoder keeps no module-level mutable state: caches belong to a FrameDecoder', () => {
+  const src = readFileSync(join(__dirname, '../../src/core/packets/frameDecoder.ts'), 'utf8');
+  // Top-level declarations only (column 0): no `let`, no Map/Set/array a call could grow.
+  const topLevel = src.split('\n').filter((l) => /^(let|var|const) /.test(l));
+  assert.deepEqual(
+    topLevel.filter(
+      (l) => /^(let|var) /.test(l) || /new (Map|Set)\b|: [A-Za-z]+\[\] = \[\]/.test(l),
+    ),
+    [],
+  );
+  // Two decoders over the same frame agree, whatever each has seen before.
+  const frame = records(read(VXLAN_04)).recs[0]!.data;
+  const a = new FrameDecoder();
+  const b = new FrameDecoder();
+  const fromA: Layer[] = [];
+  const fromB: Layer[] = [];
+  for (let i = 0; i < 5000; i++) a.decodeLinkInto(1, frame, 0, frame.length, []);
+  a.decodeLinkInto(1, frame, 0, frame.length, fromA);
+  b.decodeLinkInto(1, frame, 0, frame.length, fromB);
+  assert.deepEqual(fromA, fromB);
+  assert.deepEqual(fromA, decodeFrame(1, frame));
 });

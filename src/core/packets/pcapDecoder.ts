@@ -9,11 +9,11 @@
  * issue naming the record number and byte offset, and every packet before it has
  * already been delivered. Nothing here throws on input.
  */
-import { decodeLinkInto } from './frameDecoder';
+import { FrameDecoder } from './frameDecoder';
 import type { CaptureIssue, Layer, Packet } from './model';
 import type { PacketSink } from './sink';
 
-export { decodeFrame } from './frameDecoder';
+export { decodeFrame, FrameDecoder } from './frameDecoder';
 export type { PacketSink } from './sink';
 
 export interface PcapDecoder {
@@ -65,6 +65,8 @@ export function isPcapMagic(head: Uint8Array): 'pcap' | 'pcapng' | null {
 class StreamingPcapDecoder implements PcapDecoder {
   linktype: number | undefined = undefined;
   private readonly sink: PacketSink;
+  /** This file's frame decoder: its address caches live and die with the file. */
+  private readonly frames = new FrameDecoder();
   private state = STATE_START;
   /** Bytes received but not yet consumed (an incomplete header, record or block). */
   private pending: Uint8Array | undefined = undefined;
@@ -197,7 +199,7 @@ class StreamingPcapDecoder implements PcapDecoder {
       const orig = dv.getUint32(o + 12, little);
       const start = o + PCAP_RECORD_HEADER;
       const layers: Layer[] = [];
-      decodeLinkInto(linktype, b, start, start + caplen, layers);
+      this.frames.decodeLinkInto(linktype, b, start, start + caplen, layers);
       const packet: Packet = {
         ts: sec + frac / fraction,
         frameLength: orig,
@@ -346,7 +348,7 @@ class StreamingPcapDecoder implements PcapDecoder {
         message: `record ${source} names undeclared interface ${ifId}`,
       });
     } else {
-      decodeLinkInto(iface.linktype, b, start, start + caplen, layers);
+      this.frames.decodeLinkInto(iface.linktype, b, start, start + caplen, layers);
       if (tsHigh >= 0) {
         ts = tsHigh * (4294967296 / iface.units) + tsLow / iface.units + iface.offset;
       }

@@ -35,8 +35,7 @@ const MODE_NUMBER = 1;
 const MODE_TIME = 2;
 const MODE_NONE = 3;
 
-const POW10: number[] = [];
-for (let i = 0, v = 1; i <= 15; i++, v *= 10) POW10.push(v);
+const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Lines printed around a capture that are not packets (tcpdump, kubectl, shells). */
 const NOISE_PREFIXES: readonly string[] = [
