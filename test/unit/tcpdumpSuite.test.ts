@@ -212,17 +212,17 @@ function compareCase(c: Case, into: Comparison): void {
     const walk: LayerWalk = { fields: 0, differs: false };
     walkLayers(d.layers, p.layers, where, into, walk);
     into.fields += walk.fields;
-    // Text times are wall-clock time of day in UTC (-tt epoch and -tttt dates reduce
-    // to the same); -ttt and -ttttt print deltas, which say nothing absolute. A time
-    // alone does not make a packet compared: it says nothing about the headers.
-    const deltas = /(^|\s)-ttt(\s|$)|-ttttt/.test(c.args);
-    if (p.ts !== undefined && d.ts !== undefined && !deltas) {
+    // Times of day, -tt epochs and -tttt dates (UTC) compare as time of day; -ttt
+    // and -ttttt text is read as seconds since the capture's first packet.
+    const since = p.tsKind === 'delta' || p.tsKind === 'since-first';
+    if (p.ts !== undefined && d.ts !== undefined) {
       into.fields++;
-      const dayD = Math.round((d.ts % 86400) * 1e6);
-      const dayP = Math.round((p.ts % 86400) * 1e6);
+      const first = decoded[0]?.ts ?? 0;
+      const want = since ? Math.round((d.ts - first) * 1e6) : Math.round((d.ts % 86400) * 1e6);
+      const got = Math.round((since ? p.ts : p.ts % 86400) * 1e6);
       // Nanosecond pcaps print truncated to microseconds: allow one microsecond.
-      if (Math.abs(dayD - dayP) > 1) {
-        into.differences.push(`${where}: time decoded ${d.ts} but parsed ${p.ts}`);
+      if (Math.abs(want - got) > 1) {
+        into.differences.push(`${where}: time decoded ${d.ts} but parsed ${p.ts} (${p.tsKind})`);
         walk.differs = true;
       }
     }

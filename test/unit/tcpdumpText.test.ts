@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createTcpdumpTextParser, parseTcpdumpText } from '../../src/core/packets/tcpdumpText';
 import type { Layer, Packet } from '../../src/core/packets/model';
+import { decodePcap } from '../../src/core/packets/pcapDecoder';
 
 const NETNS = join(__dirname, '..', 'fixtures', 'netns');
 const SUITE = join(__dirname, '..', 'fixtures', 'tcpdump-tests', 'v4.99.3');
@@ -415,19 +416,28 @@ test('VLAN and QinQ with -e', () => {
 });
 
 test('time stamp styles: -t, -tt, -ttt, -tttt, nanoseconds, -# numbers', () => {
-  const r = parse(
-    [
-      'IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 1, length 64',
-      'IP 10.244.1.4 > 10.244.0.5: ICMP echo reply, id 1, seq 1, length 64',
-      '1795237402.813130 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 2, length 64',
-      ' 00:00:00.000086 IP 10.244.1.4 > 10.244.0.5: ICMP echo reply, id 1, seq 2, length 64',
-      '2026-11-21 05:03:22.813130000 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 3, length 64',
-      '    7  20:21:44.837063 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 4, length 64',
-      '   12  IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 5, length 64',
-      '05:27:12.808464432 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 6, length 64\r',
-    ].join('\n'),
-  );
+  // Each line is a capture of its own: a capture's first stamp decides how its
+  // clock stamps read (see the -ttt/-ttttt test below).
+  const lines = [
+    'IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 1, length 64',
+    'IP 10.244.1.4 > 10.244.0.5: ICMP echo reply, id 1, seq 1, length 64',
+    '1795237402.813130 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 2, length 64',
+    ' 00:00:00.000086 IP 10.244.1.4 > 10.244.0.5: ICMP echo reply, id 1, seq 2, length 64',
+    '2026-11-21 05:03:22.813130000 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 3, length 64',
+    '    7  20:21:44.837063 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 4, length 64',
+    '   12  IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 5, length 64',
+    '05:27:12.808464432 IP 10.244.0.5 > 10.244.1.4: ICMP echo request, id 1, seq 6, length 64\r',
+  ];
+  const parts = lines.map((l) => parse(l));
+  const r = {
+    packets: parts.flatMap((x) => x.packets),
+    issues: parts.flatMap((x) => x.issues),
+  };
   assert.deepEqual(r.issues, []);
+  assert.deepEqual(
+    r.packets.map((p) => p.tsKind),
+    [undefined, undefined, 'epoch', 'since-first', 'date', 'time-of-day', undefined, 'time-of-day'],
+  );
   assert.equal(r.packets.length, 8);
   assert.equal(r.packets[0]!.ts, undefined);
   assert.equal(r.packets[1]!.ts, undefined);
@@ -725,4 +735,76 @@ test('GRE key, and NSH over VXLAN-GPE on one line and over -vv lines', () => {
     assert.equal(layer(p, 'nsh').si, 0xff);
     assert.equal(layer(p, 'udp', 1).dstPort, 20000);
   }
+});
+
+test('time stamps are read for what they are: -tt, -ttt, -tttt, -ttttt and the default', () => {
+  const dir = join(__dirname, '..', 'fixtures', 'decoder-gaps');
+  const pcap = decodePcap(new Uint8Array(readFileSync(join(dir, 'icmp-errors.pcap')))).packets;
+  const first = pcap[0]!.ts!;
+  const micros = (v: number | undefined): number => Math.round((v ?? NaN) * 1e6);
+  const cases: [string, string, (ts: number) => number][] = [
+    ['icmp-errors.out', 'time-of-day', (ts) => ts % 86400],
+    ['icmp-errors-tt.out', 'epoch', (ts) => ts],
+    ['icmp-errors-tttt.out', 'date', (ts) => ts],
+    ['icmp-errors-ttt.out', 'delta', (ts) => ts - first],
+    ['icmp-errors-ttt-unnumbered.out', 'delta', (ts) => ts - first],
+    ['icmp-errors-ttttt.out', 'since-first', (ts) => ts - first],
+  ];
+  for (const [file, kind, expect] of cases) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const variants = [text];
+    // Pasted text often loses its leading spaces (the sign column of deltas with it).
+    if (file.includes('unnumbered')) variants.push(text.replace(/^ /gm, ''));
+    for (const variant of variants) {
+      const { packets } = parseTcpdumpText(variant);
+      assert.equal(packets.length, pcap.length, file);
+      packets.forEach((p, i) => {
+        assert.equal(p.tsKind, kind, `${file} #${i + 1}`);
+        assert.ok(
+          Math.abs(micros(p.ts) - micros(expect(pcap[i]!.ts!))) <= 1,
+          `${file} #${i + 1}: ${p.ts} vs ${expect(pcap[i]!.ts!)}`,
+        );
+      });
+    }
+  }
+  // A capture that starts just after midnight is still a time of day.
+  const night = parseTcpdumpText(
+    '00:00:01.500000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64',
+  );
+  assert.equal(night.packets[0]!.tsKind, 'time-of-day');
+  assert.equal(night.packets[0]!.ts, 1.5);
+  // A few -ttttt stamps that never go down are read as since the first packet.
+  const few = parseTcpdumpText(
+    [
+      ' 00:00:00.000000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64',
+      ' 00:00:01.000100 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 2, length 64',
+      ' 00:00:02.000200 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 3, length 64',
+    ].join('\n'),
+  ).packets;
+  assert.deepEqual(
+    few.map((p) => [p.tsKind, p.ts]),
+    [
+      ['since-first', 0],
+      ['since-first', 1.0001],
+      ['since-first', 2.0002],
+    ],
+  );
+  // Once a delta goes down the capture is -ttt: earlier packets are summed too.
+  const ttt = parseTcpdumpText(
+    [
+      ' 00:00:00.000000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64',
+      ' 00:00:01.000000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 2, length 64',
+      ' 00:00:01.000000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 3, length 64',
+      ' 00:00:00.500000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 4, length 64',
+    ].join('\n'),
+  ).packets;
+  assert.deepEqual(
+    ttt.map((p) => [p.tsKind, p.ts]),
+    [
+      ['delta', 0],
+      ['delta', 1],
+      ['delta', 2],
+      ['delta', 2.5],
+    ],
+  );
 });

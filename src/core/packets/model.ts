@@ -191,12 +191,24 @@ export type Layer =
 
 export type LayerKind = Layer['kind'];
 
+/**
+ * What a text packet's time stamp was, as tcpdump printed it: `time-of-day`
+ * (default `05:03:13.918070`, date unknown), `epoch` (`-tt`), `date` (`-tttt`,
+ * `2024-05-01 12:00:00.123456`, read as UTC), `delta` (`-ttt`, since the previous
+ * packet) or `since-first` (`-ttttt`).
+ */
+export type TimestampKind = 'time-of-day' | 'epoch' | 'date' | 'delta' | 'since-first';
+
 export interface Packet {
   /**
-   * Seconds since the epoch for pcap; for text, seconds as printed (`05:03:13.918070`
-   * is 18193.918070 — seconds since midnight; `-tt` gives the epoch; `-t` gives none).
+   * Seconds since the epoch for pcap. For text it depends on {@link tsKind}:
+   * seconds since midnight (`05:03:13.918070` is 18193.918070), since the epoch
+   * (`-tt`, `-tttt`), or since the capture's first packet (`-ttttt`, and `-ttt`
+   * whose deltas are summed); `-t` gives none.
    */
   ts?: number;
+  /** Text only: which kind of time stamp `ts` was read from (absent for pcap: epoch). */
+  tsKind?: TimestampKind;
   /** Captured frame length on the wire when known (pcap orig_len, tcpdump -e `length N`). */
   frameLength?: number;
   layers: Layer[];

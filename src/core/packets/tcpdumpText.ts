@@ -14,8 +14,16 @@
  * `-x`/`-X` hex and `-A` ASCII dumps. Banners, the `N packets captured` trailer
  * and `kubectl debug` chatter are skipped. Anything else becomes a packet with a
  * single `raw` layer and an issue; the parser never throws.
+ *
+ * Time stamps are read for what they are and recorded as `tsKind`: a date
+ * (-tttt) or seconds (-tt) by their form; `HH:MM:SS` is a time of day unless the
+ * capture's first one has tcpdump's delta sign column (` 00:00:00.000041`) or is
+ * exactly 00:00:00.000000, when they are deltas. Deltas that ever go down are
+ * gaps since the previous packet (-ttt, summed into seconds since the first);
+ * otherwise since the first packet (-ttttt). To tell the two apart the parser holds
+ * back up to 16 packets at the start of such a capture.
  */
-import type { CaptureIssue, Packet } from './model';
+import type { CaptureIssue, Packet, TimestampKind } from './model';
 import type { PacketSink } from './sink';
 import { isDigit } from './tcpdumpTextCursor';
 import { EXPECT_ADDR, EXPECT_NONE, PacketAssembler } from './tcpdumpTextGrammar';
@@ -34,6 +42,25 @@ const MODE_UNKNOWN = 0;
 const MODE_NUMBER = 1;
 const MODE_TIME = 2;
 const MODE_NONE = 3;
+
+/** Stamp forms `stamp()` reads. */
+const FORM_CLOCK = 0;
+const FORM_DATE = 1;
+const FORM_EPOCH = 2;
+
+/** How a capture's `HH:MM:SS` stamps read, decided at its first stamped packet. */
+const CLOCK_UNKNOWN = 0;
+const CLOCK_TIME_OF_DAY = 1;
+/** Deltas; whether since the previous packet (-ttt) or the first (-ttttt) is open. */
+const CLOCK_DELTA_UNDECIDED = 2;
+const CLOCK_DELTA = 3;
+const CLOCK_SINCE_FIRST = 4;
+
+/**
+ * Delta packets held back while it is open whether they are -ttt or -ttttt: -ttttt
+ * never goes down, -ttt does as soon as one gap is shorter than the one before.
+ */
+const DELTA_WINDOW = 16;
 
 const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
@@ -77,8 +104,17 @@ class Parser implements TcpdumpTextParser {
   private lineNo = 0;
   private cur: Packet | null = null;
   private mode = MODE_UNKNOWN;
-  /** Set by `stamp()`: the time stamp just read. */
+  /** Set by `stamp()`: the time stamp just read, and its form. */
   private ts = 0;
+  private form = FORM_CLOCK;
+  /** How this capture's clock stamps read (reset when a capture ends). */
+  private clock = CLOCK_UNKNOWN;
+  /** Delta packets not yet emitted while -ttt / -ttttt is undecided, with their values. */
+  private held: Packet[] = [];
+  /** -ttt: the sum of deltas so far, in microseconds (seconds since the first packet). */
+  private deltaSum = 0;
+  /** The last delta value read, to see a -ttt capture go down. */
+  private lastDelta = 0;
 
   constructor(private readonly sink: PacketSink) {}
 
@@ -98,6 +134,7 @@ class Parser implements TcpdumpTextParser {
   end(): void {
     try {
       this.flush();
+      this.endCapture();
     } catch {
       this.cur = null;
     }
@@ -121,6 +158,8 @@ class Parser implements TcpdumpTextParser {
     // `-#` packet number: `%5u  ` (digits and two spaces)
     let q = p;
     let numbered = false;
+    // -ttt and -ttttt print a sign column before the delta: ` 00:00:00.000041`
+    let signed = p === 1;
     if (isDigit(s.charCodeAt(q))) {
       let r = q;
       while (r < end && isDigit(s.charCodeAt(r))) r++;
@@ -128,11 +167,17 @@ class Parser implements TcpdumpTextParser {
         numbered = true;
         q = r + 2;
         while (q < end && s.charCodeAt(q) === 32) q++;
+        signed = q === r + 3;
       }
     }
-    const t = isDigit(s.charCodeAt(q)) ? this.stamp(s, q, end) : -1;
+    // a negative delta (packets out of order) has `-` in the sign column
+    const negative = s.charCodeAt(q) === 45 && isDigit(s.charCodeAt(q + 1));
+    const at = negative ? q + 1 : q;
+    let t = isDigit(s.charCodeAt(at)) ? this.stamp(s, at, end) : -1;
+    if (negative && this.form !== FORM_CLOCK) t = -1;
     if (numbered || t >= 0) {
       this.mode = numbered ? MODE_NUMBER : MODE_TIME;
+      if (t >= 0 && this.form === FORM_CLOCK) this.clockKind(signed || negative, negative);
       this.start(s, t >= 0 ? t : q, end, t >= 0, true);
       return;
     }
@@ -149,6 +194,7 @@ class Parser implements TcpdumpTextParser {
     if (noise !== 0) {
       if (noise === 2) {
         this.flush();
+        this.endCapture();
         this.mode = MODE_UNKNOWN;
       }
       return;
@@ -168,7 +214,9 @@ class Parser implements TcpdumpTextParser {
     asm.begin();
     asm.c.reset(s, p, end);
     const ok = asm.body();
-    const pkt: Packet = hasTs ? { ts: this.ts, layers: asm.layers } : { layers: asm.layers };
+    const pkt: Packet = hasTs
+      ? { ts: this.ts, tsKind: this.tsKind(), layers: asm.layers }
+      : { layers: asm.layers };
     if (!ok) {
       if (!stamped) this.report('line not understood');
       asm.layers.length = 0;
@@ -189,7 +237,82 @@ class Parser implements TcpdumpTextParser {
       this.issueAt(pkt.source, 'IPv4 header without its address line');
     }
     this.asm.expect = EXPECT_NONE;
+    this.emit(pkt);
+  }
+
+  /**
+   * Reads the clock stamp just parsed (`ts`) for what it is. The first one of a
+   * capture decides: a sign column or a first stamp of exactly 00:00:00.000000
+   * means deltas, anything else a time of day.
+   */
+  private clockKind(signed: boolean, negative: boolean): void {
+    if (this.clock === CLOCK_UNKNOWN) {
+      this.clock = signed || this.ts === 0 ? CLOCK_DELTA_UNDECIDED : CLOCK_TIME_OF_DAY;
+      this.deltaSum = 0;
+      this.lastDelta = 0;
+    }
+    if (this.clock === CLOCK_TIME_OF_DAY) return;
+    const v = Math.round((negative ? -this.ts : this.ts) * 1e6);
+    if (this.clock === CLOCK_DELTA_UNDECIDED && v < this.lastDelta) {
+      // gone down: these are gaps since the previous packet (-ttt)
+      this.clock = CLOCK_DELTA;
+      let sum = 0;
+      const open = this.cur?.tsKind === 'since-first' ? [...this.held, this.cur] : this.held;
+      for (const held of open) {
+        sum += Math.round((held.ts ?? 0) * 1e6);
+        held.ts = sum / 1e6;
+        held.tsKind = 'delta';
+      }
+      this.deltaSum = sum;
+    }
+    this.lastDelta = v;
+    if (this.clock === CLOCK_DELTA) {
+      this.deltaSum += v;
+      this.ts = this.deltaSum / 1e6;
+    } else {
+      this.ts = v / 1e6;
+    }
+  }
+
+  private tsKind(): TimestampKind {
+    switch (this.form) {
+      case FORM_DATE:
+        return 'date';
+      case FORM_EPOCH:
+        return 'epoch';
+      default:
+        return this.clock === CLOCK_TIME_OF_DAY
+          ? 'time-of-day'
+          : this.clock === CLOCK_DELTA
+            ? 'delta'
+            : 'since-first';
+    }
+  }
+
+  /** Hands a packet on, holding delta packets back while -ttt / -ttttt is open. */
+  private emit(pkt: Packet): void {
+    if (this.clock === CLOCK_DELTA_UNDECIDED) {
+      this.held.push(pkt);
+      if (this.held.length < DELTA_WINDOW) return;
+      this.clock = CLOCK_SINCE_FIRST; // a whole window never went down: -ttttt
+      this.release();
+      return;
+    }
+    if (this.held.length > 0) this.release();
     this.sink.packet(pkt);
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const p of held) this.sink.packet(p);
+  }
+
+  /** A capture ended (trailer, banner, end of text): what was held goes out as it stands. */
+  private endCapture(): void {
+    if (this.clock === CLOCK_DELTA_UNDECIDED) this.clock = CLOCK_SINCE_FIRST;
+    this.release();
+    this.clock = CLOCK_UNKNOWN;
   }
 
   private report(message: string): void {
@@ -243,6 +366,7 @@ class Parser implements TcpdumpTextParser {
       }
       if (q < end && s.charCodeAt(q) !== 32) return -1;
       this.ts = v;
+      this.form = day !== 0 || sep === 45 ? FORM_DATE : FORM_CLOCK;
       return q < end ? q + 1 : q;
     }
     if (sep === 46) {
@@ -253,6 +377,7 @@ class Parser implements TcpdumpTextParser {
       const fk = q - f0;
       if (fk === 0 || fk > 15 || (q < end && s.charCodeAt(q) !== 32)) return -1;
       this.ts = a + f / POW10[fk]!;
+      this.form = FORM_EPOCH;
       return q < end ? q + 1 : q;
     }
     return -1;
@@ -280,8 +405,9 @@ function two(s: string, p: number): number {
 
 /**
  * A streaming parser for tcpdump text: push lines, get packets on `sink` as soon
- * as each is complete. Holds one packet at a time (plus tcpdump's own per-TCP
- * conversation sequence bases, bounded), and never throws on input.
+ * as each is complete. Holds one packet at a time (up to 16 at the start of a
+ * -ttt/-ttttt capture, plus tcpdump's own per-TCP conversation sequence bases,
+ * bounded), and never throws on input.
  */
 export function createTcpdumpTextParser(sink: PacketSink): TcpdumpTextParser {
   return new Parser(sink);
