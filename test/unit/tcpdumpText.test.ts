@@ -808,3 +808,60 @@ test('time stamps are read for what they are: -tt, -ttt, -tttt, -ttttt and the d
     ],
   );
 });
+
+test('commentary glued to a command, prompts and ping output are noise, never packets', () => {
+  // Seed 001 §7 as pasted: a step's commentary glued to its command, then the capture.
+  const text = [
+    '6. 在主机 1 上的 POD 中 ping 主机 2 POD 的 IP$ kubectl exec -it test-7999578869-k4bn8 -- sh',
+    '/ # ping 10.244.1.34 -c2',
+    'PING 10.244.1.34 (10.244.1.34): 56 data bytes',
+    '64 bytes from 10.244.1.34: seq=0 ttl=62 time=0.657 ms',
+    '--- 10.244.1.34 ping statistics ---',
+    '2 packets transmitted, 2 packets received, 0% packet loss',
+    'round-trip min/avg/max = 0.657/0.758/0.859 ms',
+    '7. 查看第 5 步骤的输出$ sudo tcpdump -nei ens33 port 8472',
+    'tcpdump: verbose output suppressed, use -v or -vv for full protocol decode',
+    'listening on ens33, link-type EN10MB (Ethernet), capture size 262144 bytes',
+    '19:59:38.867705 00:0c:29:10:a9:6c > 00:0c:29:2f:33:85, ethertype IPv4 (0x0800), length 148: 10.1.10.9.36389 > 10.1.10.10.8472: OTV, flags [I] (0x08), overlay 0, instance 1',
+    '16:e0:b5:75:8c:4b > 0e:46:36:ac:f6:d6, ethertype IPv4 (0x0800), length 98: 10.244.0.12 > 10.244.1.34: ICMP echo request, id 8448, seq 0, length 64',
+    '19:59:38.867967 00:0c:29:2f:33:85 > 00:0c:29:10:a9:6c, ethertype IPv4 (0x0800), length 148: 10.1.10.10.58430 > 10.1.10.9.8472: OTV, flags [I] (0x08), overlay 0, instance 1',
+    '0e:46:36:ac:f6:d6 > 16:e0:b5:75:8c:4b, ethertype IPv4 (0x0800), length 98: 10.244.1.34 > 10.244.0.12: ICMP echo reply, id 8448, seq 0, length 64',
+    '^C',
+    '$',
+    '[root@ubuntu2204 ~]#',
+    'sudo tcpdump -nei cni0 icmp',
+  ].join('\n');
+  const { packets, issues, noise } = parseTcpdumpText(text);
+  assert.deepEqual(issues, []);
+  assert.equal(packets.length, 2);
+  for (const p of packets) {
+    assert.deepEqual(kinds(p), ['ethernet', 'ipv4', 'udp', 'vxlan', 'ethernet', 'ipv4', 'icmp']);
+  }
+  // Every line that is not a packet is kept, verbatim, as noise.
+  const kept = noise.map((n) => n.text);
+  assert.ok(kept.includes('7. 查看第 5 步骤的输出$ sudo tcpdump -nei ens33 port 8472'));
+  assert.ok(kept.includes('/ # ping 10.244.1.34 -c2'));
+  assert.ok(kept.includes('$'));
+  assert.ok(kept.includes('[root@ubuntu2204 ~]#'));
+  assert.ok(kept.includes('64 bytes from 10.244.1.34: seq=0 ttl=62 time=0.657 ms'));
+  assert.equal(noise.find((n) => n.text.startsWith('7. '))?.at, 8);
+  assert.equal(noise.length + 4, text.split('\n').length, 'each line is a packet line or noise');
+});
+
+test('with -t, unknown protocol lines stay raw packets: only commentary is noise', () => {
+  const { packets, noise } = parseTcpdumpText(
+    [
+      'STP 802.1d, Config, Flags [none], bridge-id 8001.aa:bb:cc:00:03:00.8002, length 42',
+      '三个接口都可以抓取到数据包',
+      'IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    packets.map((p) => p.layers[0]!.kind),
+    ['raw', 'ipv4'],
+  );
+  assert.deepEqual(
+    noise.map((n) => n.text),
+    ['三个接口都可以抓取到数据包'],
+  );
+});

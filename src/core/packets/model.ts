@@ -223,3 +223,15 @@ export interface CaptureIssue {
   message: string;
   fatal?: boolean;
 }
+
+/**
+ * A line of pasted text that is not a packet: commentary (a walkthrough's step
+ * glued to its command, `7. 查看第 5 步骤的输出$ sudo tcpdump -nei ens33 port 8472`),
+ * a shell prompt, a command's own output (`ping`'s), `kubectl debug` chatter. Kept
+ * as it was written, delivered apart from packets so it never counts as one.
+ */
+export interface TextNoise {
+  /** 1-based line number. */
+  at: number;
+  text: string;
+}

@@ -23,7 +23,7 @@
  * otherwise since the first packet (-ttttt). To tell the two apart the parser holds
  * back up to 16 packets at the start of such a capture.
  */
-import type { CaptureIssue, Packet, TimestampKind } from './model';
+import type { CaptureIssue, Packet, TextNoise, TimestampKind } from './model';
 import type { PacketSink } from './sink';
 import { isDigit } from './tcpdumpTextCursor';
 import { EXPECT_ADDR, EXPECT_NONE, PacketAssembler } from './tcpdumpTextGrammar';
@@ -89,6 +89,19 @@ const NOISE_PREFIXES: readonly string[] = [
   '^C',
   '$ ',
   '# ',
+  // commands pasted without their prompt, and other commands' output around captures
+  'sudo ',
+  'tcpdump -',
+  'kubectl ',
+  'inet ',
+  'inet6 ',
+  'valid_lft ',
+  'link/ether ',
+  // ping's own output, pasted between captures
+  'PING ',
+  '--- ',
+  'round-trip ',
+  'rtt min/avg/max',
 ];
 
 /** Lines that end one capture (or begin the next): the packet in hand is complete. */
@@ -192,6 +205,7 @@ class Parser implements TcpdumpTextParser {
     if (this.cur !== null && p > 0) return; // detail or hex dump of the packet in hand
     const noise = this.noise(s, p, end);
     if (noise !== 0) {
+      this.keepNoise(s, end);
       if (noise === 2) {
         this.flush();
         this.endCapture();
@@ -200,11 +214,24 @@ class Parser implements TcpdumpTextParser {
       return;
     }
 
+    if (isCommentary(s, p, end)) {
+      // A prompt or a command ends the capture before it; the line is kept as noise.
+      this.flush();
+      this.endCapture();
+      this.mode = MODE_UNKNOWN;
+      this.keepNoise(s, end);
+      return;
+    }
     if (this.cur !== null && (this.mode === MODE_NUMBER || this.mode === MODE_TIME)) {
       return; // ASCII dump (-A) of the packet in hand
     }
     this.mode = MODE_NONE;
     this.start(s, p, end, false, false);
+  }
+
+  private keepNoise(s: string, end: number): void {
+    const noise: TextNoise = { at: this.lineNo, text: s.slice(0, end) };
+    this.sink.noise?.(noise);
   }
 
   /** Starts a packet whose record begins at `p`; `stamped` lines always are packets. */
@@ -396,6 +423,34 @@ class Parser implements TcpdumpTextParser {
   }
 }
 
+/**
+ * True for a line no tcpdump prints: a shell prompt alone (`$`, `/ #`,
+ * `[root@node ~]#`), text glued to a command through a prompt (`7. 查看…$ sudo
+ * tcpdump -nei ens33 port 8472`), `N bytes from` ping replies, or any text with
+ * characters outside printable ASCII (tcpdump escapes those).
+ */
+function isCommentary(s: string, p: number, end: number): boolean {
+  const last = s.charCodeAt(end - 1);
+  // a prompt alone: `$`, `/ #`, `root@node:~#`, `[root@ubuntu2204 ~]#`
+  if ((last === 36 || last === 35) && end - p <= 64) return true;
+  for (let i = p; i < end; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch > 126) return true;
+    // a prompt then a command: `…$ sudo …`, `…# ip r`, `…]#ip netns …`
+    if ((ch === 36 || ch === 35) && i > p) {
+      const next = s.charCodeAt(i + 1);
+      const after = next === 32 ? s.charCodeAt(i + 2) : next;
+      const before = s.charCodeAt(i - 1);
+      if ((next === 32 || before === 93) && isLetter(after)) return true;
+    }
+  }
+  return /^\d+ bytes from /.test(s.slice(p, Math.min(end, p + 24)));
+}
+
+function isLetter(ch: number): boolean {
+  return (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90);
+}
+
 function two(s: string, p: number): number {
   const a = s.charCodeAt(p) - 48;
   const b = s.charCodeAt(p + 1) - 48;
@@ -414,12 +469,18 @@ export function createTcpdumpTextParser(sink: PacketSink): TcpdumpTextParser {
 }
 
 /** Parses a whole text at once (for tests and small pastes). */
-export function parseTcpdumpText(text: string): { packets: Packet[]; issues: CaptureIssue[] } {
+export function parseTcpdumpText(text: string): {
+  packets: Packet[];
+  issues: CaptureIssue[];
+  noise: TextNoise[];
+} {
   const packets: Packet[] = [];
   const issues: CaptureIssue[] = [];
+  const noise: TextNoise[] = [];
   const parser = createTcpdumpTextParser({
     packet: (p) => packets.push(p),
     issue: (i) => issues.push(i),
+    noise: (n) => noise.push(n),
   });
   let from = 0;
   for (;;) {
@@ -432,5 +493,5 @@ export function parseTcpdumpText(text: string): { packets: Packet[]; issues: Cap
     from = nl + 1;
   }
   parser.end();
-  return { packets, issues };
+  return { packets, issues, noise };
 }
