@@ -94,17 +94,20 @@ export async function runLabCreate(args: readonly string[], io: CliIo): Promise<
   });
   const { plan } = prepared;
   for (const w of prepared.warnings) io.stderr(`podpath lab: warning: ${w}\n`);
+  const summary = {
+    name,
+    mode: mode.mode,
+    kubeProxyMode,
+    context: plan.context,
+    outDir: prepared.outDir,
+  };
 
   if (dryRun) {
     if (json) {
       io.stdout(
         JSON.stringify(
           {
-            name,
-            mode: mode.mode,
-            kubeProxyMode,
-            context: plan.context,
-            outDir: prepared.outDir,
+            ...summary,
             files: prepared.written,
             steps: plan.steps.map(stepJson),
             cleanup: plan.cleanup.map(stepJson),
@@ -145,20 +148,7 @@ export async function runLabCreate(args: readonly string[], io: CliIo): Promise<
   try {
     const result = await runKindLab(plan, { signal: controller.signal, onProgress: progress });
     if (json) {
-      io.stdout(
-        JSON.stringify(
-          {
-            name,
-            mode: mode.mode,
-            kubeProxyMode,
-            context: plan.context,
-            outDir: prepared.outDir,
-            warnings: result.warnings,
-          },
-          null,
-          2,
-        ) + '\n',
-      );
+      io.stdout(JSON.stringify({ ...summary, warnings: result.warnings }, null, 2) + '\n');
       return 0;
     }
     say(`\nLab ${name} is ready (kubectl context ${plan.context}).\n${result.probePods}`);

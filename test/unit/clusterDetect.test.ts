@@ -29,6 +29,16 @@ function hasEvidence(evidence: string[], fragment: string): void {
   );
 }
 
+/** A minimal kube-system DaemonSet (test-input, shaped like the ones kind and kubeadm install). */
+function daemonSet(name: string, container: { name: string; image: string; command?: string[] }) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace: 'kube-system' },
+    spec: { template: { spec: { containers: [container] } } },
+  };
+}
+
 function pools(details: Record<string, unknown>): Record<string, unknown>[] {
   return details['pools'] as Record<string, unknown>[];
 }
@@ -340,20 +350,11 @@ test('Cilium from kops renders: routing mode, tunnel protocol, kube-proxy replac
 });
 
 test('kindnet (test-input: the DaemonSet shape kind installs) is named, not modelled', () => {
-  const ds = {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: 'kindnet', namespace: 'kube-system' },
-    spec: {
-      template: {
-        spec: {
-          containers: [
-            { name: 'kindnet-cni', image: 'docker.io/kindest/kindnetd:v20250512-df8de77b' },
-          ],
-        },
-      },
-    },
-  };
+  const ds = daemonSet('kindnet', {
+    name: 'kindnet-cni',
+    image: 'docker.io/kindest/kindnetd:v20250512-df8de77b',
+  });
+
   const nodes = clusterObjects('kind-calico-ipip_ks-cloud-control-plane_node.json').nodes.map(
     (n) => {
       const copy = structuredClone(n) as { metadata: { annotations: Record<string, string> } };
@@ -465,24 +466,12 @@ test('kube-proxy ipvs and nftables, and the EKS kube-proxy-config name with its 
 });
 
 test('kube-proxy --proxy-mode flag on the DaemonSet when no ConfigMap says', () => {
-  const ds = {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: 'kube-proxy', namespace: 'kube-system' },
-    spec: {
-      template: {
-        spec: {
-          containers: [
-            {
-              name: 'kube-proxy',
-              image: 'registry.k8s.io/kube-proxy:v1.34.0',
-              command: ['kube-proxy', '--proxy-mode=ipvs'],
-            },
-          ],
-        },
-      },
-    },
-  };
+  const ds = daemonSet('kube-proxy', {
+    name: 'kube-proxy',
+    image: 'registry.k8s.io/kube-proxy:v1.34.0',
+    command: ['kube-proxy', '--proxy-mode=ipvs'],
+  });
+
   const p = detectKubeProxy({
     nodes: [],
     daemonSets: [ds],
