@@ -440,6 +440,8 @@ test('kubeadm kube-proxy ConfigMap with mode "" is iptables', () => {
   assert.deepEqual(p.evidence, [
     'ConfigMap kube-system/kube-proxy config.conf mode: "" (empty = iptables)',
   ]);
+  // config.conf: clusterCIDR: 172.17.0.0/16
+  assert.equal(p.clusterCIDR, '172.17.0.0/16');
 });
 
 function withMode(mode: string, name = 'kube-proxy', key = 'config.conf'): ClusterObjects {

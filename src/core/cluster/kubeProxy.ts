@@ -46,6 +46,7 @@ function flagMode(args: readonly string[]): string | null {
 export function detectKubeProxy(objects: ClusterObjects): KubeProxyDetection {
   const evidence: string[] = [];
   let mode: KubeProxyMode | null = null;
+  let clusterCIDR: string | undefined;
 
   for (const { name, keys } of CONFIG_MAPS) {
     const cm = configMapsNamed(objects.configMaps, name, ['kube-system']).find(
@@ -67,6 +68,8 @@ export function detectKubeProxy(objects: ClusterObjects): KubeProxyDetection {
         `${refText(cm.ref)} ${key} mode: ${JSON.stringify(modeText)}${modeText.trim() === '' ? ' (empty = iptables)' : ''}`,
       );
       mode ??= found;
+      const cidr = str(conf['clusterCIDR']);
+      if (cidr) clusterCIDR ??= cidr;
       break;
     }
   }
@@ -91,7 +94,7 @@ export function detectKubeProxy(objects: ClusterObjects): KubeProxyDetection {
     }
   }
 
-  if (mode !== null) return { mode, evidence };
+  if (mode !== null) return { mode, evidence, ...(clusterCIDR ? { clusterCIDR } : {}) };
 
   const cilium = readCiliumConfig(objects);
   if (!ds && cilium && ciliumReplacesKubeProxy(cilium.kubeProxyReplacement)) {

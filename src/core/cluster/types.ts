@@ -70,4 +70,6 @@ export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | 'unknown
 export interface KubeProxyDetection {
   mode: KubeProxyMode;
   evidence: string[];
+  /** `clusterCIDR` of the KubeProxyConfiguration (the pod range kube-proxy treats as local), when set. */
+  clusterCIDR?: string;
 }
