@@ -130,6 +130,16 @@ test('Flannel VNI and Port from net-conf.json reach the plan (net-conf edited wi
   const plan = buildDatapathPlan(r.input);
   const encap = plan.hops.find((h) => h.encapsulation?.type === 'vxlan')?.encapsulation;
   assert.deepEqual([encap?.vni, encap?.dstPort], [7, 4789]);
+  // flanneld names the device flannel.<VNI>, and the Backend MTU reaches the tunnel and the pods.
+  const tunnel = plan.hops.filter((h) => h.interface === 'flannel.7');
+  assert.equal(tunnel.length, 2);
+  for (const h of tunnel) assert.equal(h.mtu, 1400);
+  assert.equal(plan.hops[0]?.mtu, 1400);
+  assert.equal(r.input.tunnelMtu, 1400);
+  assert.throws(
+    () => buildDatapathPlan({ ...r.input, tunnelMtu: 100 }),
+    /tunnelMtu 100 is not an integer in 576\.\.9216/,
+  );
   // podCIDRs 10.244.1.0/24 (worker) and 10.244.0.0/24 (control plane).
   assert.deepEqual([r.input.source.ip, r.input.destination.ip], ['10.244.1.2', '10.244.0.2']);
 });

@@ -15,7 +15,7 @@ export type ClusterPlanResult =
   | {
       ok: true;
       input: PlanInput;
-      /** MTU the cluster configures, when it says (the planner draws its default otherwise). */
+      /** MTU the cluster configures, when it says (passed to the planner for the VXLAN modes). */
       mtu: number | null;
       /** The VXLAN device name on the nodes (`flannel.<VNI>`, `vxlan.calico`), when known. */
       tunnelDevice: string | null;
@@ -232,6 +232,8 @@ export function planInputFromCluster(
     tunnelDevice = 'vxlan.calico';
   }
   const mtu = num(d['mtu']);
-  if (mtu !== null) notes.push(`The cluster configures MTU ${mtu}.`);
+  if (mtu !== null && (mode === 'flannel-vxlan' || mode === 'calico-vxlan')) input.tunnelMtu = mtu;
+  else if (mtu !== null)
+    notes.push(`The cluster configures MTU ${mtu}; the plan draws the mode's default.`);
   return { ok: true, input, mtu, tunnelDevice, notes };
 }
