@@ -54,6 +54,15 @@ function planText(plan: KindLabPlan): string {
   return `Steps:\n${lines.join('\n')}\nOn failure or cancel:\n${cleanup.join('\n')}\n`;
 }
 
+/** The IP column of `kubectl get pods -o wide` for one pod, or null when it is not there yet. */
+export function podIp(wideTable: string, pod: string): string | null {
+  const [header, ...rows] = wideTable.split('\n');
+  const column = (header ?? '').split(/\s{2,}/).indexOf('IP');
+  const row = rows.map((r) => r.split(/\s{2,}/)).find((cells) => cells[0] === pod);
+  const ip = column >= 0 ? row?.[column] : undefined;
+  return ip && /^[0-9a-fA-F.:]+$/.test(ip) ? ip : null;
+}
+
 export async function runLabCreate(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, {
     flags: ['dry-run', 'json'],
@@ -127,6 +136,13 @@ export async function runLabCreate(args: readonly string[], io: CliIo): Promise<
     return 0;
   }
 
+  if (prepared.warnings.length > 0) {
+    // Creating a cluster that a later step is sure to fail on (and then delete) helps nobody.
+    io.stderr(
+      'podpath lab: not creating the cluster until that is fixed (--dry-run still works)\n',
+    );
+    return 1;
+  }
   say(`Lab ${name}: ${mode.title}, kube-proxy ${kubeProxyMode}; files in ${prepared.outDir}\n`);
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -153,7 +169,7 @@ export async function runLabCreate(args: readonly string[], io: CliIo): Promise<
     }
     say(`\nLab ${name} is ready (kubectl context ${plan.context}).\n${result.probePods}`);
     say(
-      `Pod A → pod B: kubectl --context ${plan.context} -n ${PROBE_NAMESPACE} exec pod-a -- ping -c 3 <pod-b IP>\n` +
+      `Pod A → pod B: kubectl --context ${plan.context} -n ${PROBE_NAMESPACE} exec pod-a -- ping -c 3 ${podIp(result.probePods, 'pod-b') ?? '<pod-b IP>'}\n` +
         `Delete it with: podpath lab delete ${name}\n`,
     );
     return 0;

@@ -380,11 +380,35 @@ test('podpath lab create without --dry-run runs the steps; lab delete deletes', 
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Lab cli-lab is ready \(kubectl context kind-cli-lab\)/);
+  // pod-b's IP from the stand-in's `kubectl get pods -o wide` table.
+  assert.match(r.stdout, /exec pod-a -- ping -c 3 10\.244\.2\.2$/m);
   assert.equal(calls()[0]?.[0], 'kind');
   reset();
   const d = await cli(['delete', 'cli-lab']);
   assert.equal(d.code, 0);
   assert.deepEqual(calls(), [['kind', 'delete', 'cluster', '--name', 'cli-lab']]);
+});
+
+test('a real run without the CNI plugins Flannel needs stops before creating anything', async () => {
+  reset();
+  const empty = join(work, 'empty-cni');
+  await mkdir(empty, { recursive: true });
+  const r = await cli([
+    'create',
+    '--kind',
+    'flannel-host-gw',
+    '--out',
+    join(work, 'nocni'),
+    '--cni-bin-dir',
+    empty,
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /No CNI bridge plugin in .*empty-cni.*apt-get install containernetworking-plugins/,
+  );
+  assert.match(r.stderr, /not creating the cluster until that is fixed/);
+  assert.deepEqual(calls(), []);
 });
 
 test('bad arguments to lab create and lab delete are one-line usage errors', async () => {
