@@ -11,10 +11,11 @@ import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
 import { LabRunError, runLab } from '../platform/labs/labRunner';
 import type { CliIo } from './captureCommands';
 import { formatAnalysis, parseArgs } from './captureCommands';
+import { runLabCreate, runLabDelete } from './labKindCommands';
 import { formatTable, UsageError } from './table';
 
 const USAGE =
-  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean';
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
 
 /** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -30,6 +31,10 @@ export async function runLabCommand(args: readonly string[], io: CliIo): Promise
         return await runOneLab(rest, io);
       case 'clean':
         return await cleanLabs(rest, io);
+      case 'create':
+        return await runLabCreate(rest, io);
+      case 'delete':
+        return await runLabDelete(rest, io);
       case undefined:
         throw new UsageError(USAGE);
       default:

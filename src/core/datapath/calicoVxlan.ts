@@ -17,7 +17,7 @@ export function calicoVxlanPlan(input: PlanInput): DatapathPlan {
   const vni = input.vni ?? CALICO_VXLAN_VNI;
   const port = input.vxlanPort ?? CALICO_VXLAN_PORT;
   const overhead = vxlanOverhead(ctx.sourceNode.ip);
-  const mtu = 1500 - overhead;
+  const mtu = input.tunnelMtu ?? 1500 - overhead;
   const block = calicoBlock(ctx.destination.ip);
   const tunnelIp = `<${ctx.destinationNode.name} vxlan.calico IP>`;
   const route = `${block} via ${tunnelIp} dev vxlan.calico onlink`;

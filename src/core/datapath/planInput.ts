@@ -117,6 +117,8 @@ export function planContext(input: PlanInput): PlanContext {
   checkInteger('initialTtl', input.initialTtl, 1, 255);
   checkInteger('vni', input.vni, 0, 0xffffff);
   checkInteger('vxlanPort', input.vxlanPort, 1, 65535);
+  // 576 is the smallest MTU IPv4 hosts must accept; 9216 covers jumbo frames.
+  checkInteger('tunnelMtu', input.tunnelMtu, 576, 9216);
   const probe: Probe = input.probe ?? { protocol: 'icmp' };
   if (probe.protocol === 'tcp') checkInteger('probe port', probe.port, 1, 65535);
   if (input.source.ip === input.destination.ip) {

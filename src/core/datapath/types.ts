@@ -100,6 +100,11 @@ export interface PlanInput {
   /** VXLAN VNI / port overrides (Flannel ConfigMap `VNI`, `Port`). */
   vni?: number;
   vxlanPort?: number;
+  /**
+   * VXLAN modes: the MTU of the tunnel device and the pods when the cluster sets one (Flannel's
+   * Backend `MTU`, Calico's `veth_mtu`); default: 1500 less the encapsulation.
+   */
+  tunnelMtu?: number;
 }
 
 export interface DatapathPlan {
