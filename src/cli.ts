@@ -12,6 +12,7 @@ import {
 } from './cli/captureCommands';
 import { runBenchCommand } from './cli/benchCommand';
 import { runLabCommand } from './cli/labCommand';
+import { runServiceCommand } from './cli/serviceCommand';
 import { UsageError } from './cli/table';
 
 const USAGE = `usage: podpath <command> [options]
@@ -25,6 +26,9 @@ const USAGE = `usage: podpath <command> [options]
   lab list [--json] | lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp]
   lab clean                           offline labs in network namespaces (needs root)
   bench [--packets N]                 time our decoder and parser against tcpdump
+  service explain --rules FILE [--service NS/NAME] [--manifest FILE] [--json]
+                                      a node's kube-proxy rules (iptables, nftables, IPVS)
+                                      -> each Service's endpoints, shares, NAT and findings
 
 MODE: flannel-vxlan, flannel-host-gw, calico-bgp, calico-ipip, calico-vxlan,
       calico-crosssubnet, kubenet (append -same-node for two pods on one node)
@@ -46,6 +50,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runBenchCommand(args, io);
       case 'lab':
         return await runLabCommand(args, io);
+      case 'service':
+        return await runServiceCommand(args, io);
       case undefined:
       case 'help':
       case '--help':
