@@ -318,3 +318,23 @@ test('nonsense input: no throw, everything unread', () => {
   assert.equal(e.services.length, 0);
   assert.ok(e.notes[0]!.includes('do not look like'));
 });
+
+test('the same rules read back from the kernel (iptables-save -c, -vnL + -nL) explain the same', () => {
+  const fromRestore = toExplanationJson(
+    explainServices(read('01_TestOverallIPTablesRules_recent.restore.txt')),
+  );
+  const saved = explainServices(read('01_TestOverallIPTablesRules_recent.saved.txt'));
+  assert.deepEqual(toExplanationJson(saved), fromRestore);
+  const listed = explainServices(
+    read('01_TestOverallIPTablesRules_recent.nat-vnL.txt') +
+      read('01_TestOverallIPTablesRules_recent.filter-nL.txt'),
+  );
+  assert.deepEqual(toExplanationJson(listed), fromRestore);
+  // Without the filter table the drops cannot be known, and the explainer says so.
+  const natOnly = explainServices(read('01_TestOverallIPTablesRules_recent.nat-vnL.txt'), {
+    service: 'ns5/svc5',
+  });
+  assert.ok(
+    natOnly.services[0]!.findings.some((f) => f.includes('filter table is not in the dump')),
+  );
+});

@@ -429,7 +429,17 @@ export function walkIptables(
       }
       live = next;
     }
-    for (const l of live) outcomes.push({ kind: 'incomplete', state: l, note: 'unmatched' });
+    const hasFilter = [...rules.chains.values()].some((c) => c.table === 'filter');
+    for (const l of live)
+      outcomes.push(
+        hasFilter
+          ? { kind: 'incomplete', state: l, note: 'unmatched' }
+          : {
+              kind: 'incomplete',
+              state: l,
+              note: 'nat does not rewrite it and the filter table is not in the dump (it may be dropped or rejected there)',
+            },
+      );
   }
   return mergeIrrelevantForks(groupOutcomes(outcomes, pkt), notes.complements);
 }

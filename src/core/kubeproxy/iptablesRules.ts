@@ -118,6 +118,19 @@ function parseCount(text: string): number | undefined {
   return Number(m[1]) * scale;
 }
 
+/** iptables 1.8.9 lists protocols by number (`6`, `17`); `0` and `all` mean any. */
+function protocolName(p: string | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  const negated = p.startsWith('!');
+  const bare = negated ? p.slice(1) : p;
+  const name =
+    ({ '0': 'all', '6': 'tcp', '17': 'udp', '132': 'sctp', '1': 'icmp' } as Record<string, string>)[
+      bare
+    ] ?? bare;
+  if (name === 'all') return undefined;
+  return negated ? `!${name}` : name;
+}
+
 function emptyRule(table: string, chain: string, line: number, text: string): IptablesRule {
   return { table, chain, isGoto: false, randomFully: false, other: [], line, text };
 }
@@ -153,9 +166,11 @@ function readRuleWords(rule: IptablesRule, words: string[]): string | undefined 
         break;
       }
       case '-p':
-      case '--protocol':
-        rule.protocol = next();
+      case '--protocol': {
+        const p = protocolName(next());
+        if (p) rule.protocol = neg ? `!${p}` : p;
         break;
+      }
       case '-m':
       case '--match':
         module = next() ?? '';
@@ -348,6 +363,12 @@ export function parseIptablesSave(text: string): IptablesRuleset {
   return rs;
 }
 
+const BUILTIN_TABLE: Record<string, string> = {
+  FORWARD: 'filter',
+  PREROUTING: 'nat',
+  POSTROUTING: 'nat',
+};
+
 const CHAIN_HEADER =
   /^Chain (\S+) \((?:policy (\S+)(?: (\d+) packets, (\d+) bytes)?|(\d+) references?)\)/;
 
@@ -417,6 +438,7 @@ export function parseIptablesListing(text: string, defaultTable = 'nat'): Iptabl
   let chain: IptablesChain | undefined;
   let verbose = false;
   let numbered = false;
+  let tableFromPrompt = false;
   /** Lines after `… | grep` or after a non-iptables command are not a chain's rules. */
   let skipping = false;
   const lines = text.split(/\r?\n/);
@@ -429,6 +451,7 @@ export function parseIptablesListing(text: string, defaultTable = 'nat'): Iptabl
       const cmd = prompt[1]!;
       const t = /-t\s+(\S+)/.exec(cmd);
       table = t ? t[1]! : 'filter';
+      tableFromPrompt = true;
       verbose = /\s-\w*v/.test(cmd);
       skipping = cmd.includes('|');
       chain = undefined;
@@ -444,6 +467,8 @@ export function parseIptablesListing(text: string, defaultTable = 'nat'): Iptabl
     const header = CHAIN_HEADER.exec(line);
     if (header) {
       skipping = false;
+      // Without a prompt, the built-in chains (listed first) tell which table follows.
+      if (!tableFromPrompt && BUILTIN_TABLE[header[1]!]) table = BUILTIN_TABLE[header[1]!]!;
       const key = `${table}/${header[1]}`;
       if (rs.chains.has(key))
         rs.notes.push(`line ${lineNo}: chain ${header[1]} listed again; the later listing is used`);
@@ -476,21 +501,23 @@ export function parseIptablesListing(text: string, defaultTable = 'nat'): Iptabl
       rule.counters = { packets: pk, bytes: by };
       i += 2;
     }
-    // target is optional (a rule without -j lists an empty target); prot follows.
-    const isProt = (w: string | undefined): boolean =>
-      w !== undefined && /^(all|tcp|udp|sctp|icmp|icmpv6|\d+|!?\w+)$/.test(w);
-    let target: string | undefined = words[i];
-    let prot = words[i + 1];
-    if (['all', 'tcp', 'udp', 'sctp', 'icmp'].includes(target ?? '') && !isProt(prot ?? '')) {
-      prot = target;
-      target = undefined;
+    // target is optional (a rule without -j lists an empty target); prot follows,
+    // then the opt column (`--`), which some iptables-nft versions leave out.
+    const isOpt = (w: string | undefined): boolean => w === '--' || w === '-f' || w === '!f';
+    const isProtWord = (w: string | undefined): boolean =>
+      w !== undefined && /^!?(?:all|tcp|udp|sctp|icmp|icmpv6|ipv6-icmp|\d+)$/.test(w);
+    let target: string | undefined;
+    let prot: string | undefined;
+    if (isOpt(words[i + 1])) {
+      prot = words[i];
       i += 1;
-    } else {
+    } else if (isOpt(words[i + 2]) || !isProtWord(words[i])) {
+      target = words[i];
+      prot = words[i + 1];
       i += 2;
-    }
-    if (!prot) {
-      rs.unread.push(`${lineNo}: ${raw}`);
-      return;
+    } else {
+      prot = words[i];
+      i += 1;
     }
     // The opt column (`--`) is absent in some iptables-nft versions.
     if (words[i] === '--' || words[i] === '-f' || words[i] === '!f') i += 1;
@@ -502,7 +529,8 @@ export function parseIptablesListing(text: string, defaultTable = 'nat'): Iptabl
       return;
     }
     if (target) rule.target = target;
-    if (prot !== 'all') rule.protocol = prot;
+    const protocol = protocolName(prot);
+    if (protocol) rule.protocol = protocol;
     const addrMatch = (w: string): AddressMatch | undefined => {
       const negated = w.startsWith('!');
       const address = stripHostMask(negated ? w.slice(1) : w);
