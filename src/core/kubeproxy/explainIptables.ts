@@ -6,17 +6,34 @@
  */
 import { iptablesServiceChains, type ServicePortKey } from './chainNames';
 import type { IptablesRule, IptablesRuleset } from './iptablesRules';
-import { describeEntry, findPodCidr, walkIptables, type WalkNotes } from './iptablesResolver';
+import {
+  describeEntry,
+  findPodCidr,
+  IPTABLES_LAYOUT,
+  walkIptables,
+  type WalkLayout,
+  type WalkNotes,
+} from './iptablesResolver';
 import { summarizeService, type ServiceEntry } from './summarizeService';
 import type { EntryKind, ExplainedService, ServicePath, ServiceSpec, SourceKind } from './types';
 
 const SERVICE_CHAIN = /^KUBE-(SVC|EXT|FW|XLB|SVL)-[A-Z2-7]{16}$/;
 
-interface Found {
+/** A Service port found in the rules (or a manifest), with its ways in. */
+export interface FoundServicePort {
   key: ServicePortKey;
   servicePort: number | null;
   entries: ServiceEntry[];
   chains: Set<string>;
+}
+
+/** Numeric order for dotted IPv4 addresses, text order otherwise. */
+export function compareAddresses(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  if (pa.length === 4 && pb.length === 4 && [...pa, ...pb].every((n) => Number.isInteger(n)))
+    for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  return a.localeCompare(b);
 }
 
 /** `ns/name:port suffix` → parts; kube-proxy writes this in every comment. */
@@ -66,7 +83,7 @@ export function explainIptables(
       for (const legacy of [false, true])
         for (const c of Object.values(iptablesServiceChains(key, legacy))) byChain.set(c, key);
     }
-  const found = new Map<string, Found>();
+  const found = new Map<string, FoundServicePort>();
   const identify = (rule: IptablesRule): { key: ServicePortKey; suffix: string } | null => {
     const c = parseServiceComment(rule.comment);
     if (c && !/^kubernetes /.test(rule.comment ?? ''))
@@ -199,6 +216,28 @@ export function explainIptables(
       for (const w of want) remember(key, w);
     }
 
+  const services = explainFound(
+    rules,
+    [...found.values()],
+    specs,
+    IPTABLES_LAYOUT,
+    (c) => SERVICE_CHAIN.test(c) || c.startsWith('KUBE-SEP-'),
+  );
+  return { services, notes: masqueradeNotes(rules) };
+}
+
+/**
+ * Walks every entry of every Service port from a pod, the node and outside,
+ * and summarizes. Shared with nftables, whose rules are translated first.
+ */
+export function explainFound(
+  rules: IptablesRuleset,
+  found: readonly FoundServicePort[],
+  specs: readonly ServiceSpec[],
+  layout: WalkLayout,
+  ownChain: (chain: string) => boolean,
+  nodeAddresses?: ReadonlySet<string>,
+): ExplainedService[] {
   const podCidr = findPodCidr(rules);
   const services: ExplainedService[] = [];
   for (const f of found.values()) {
@@ -208,7 +247,16 @@ export function explainIptables(
       missingChains: new Set(),
       podCidr,
       complements: new Map(),
+      ...(nodeAddresses ? { nodeAddresses } : {}),
     };
+    // The same order whatever order the dump lists things in.
+    const order: EntryKind[] = ['cluster-ip', 'node-port', 'external-ip', 'load-balancer'];
+    f.entries.sort(
+      (a, b) =>
+        order.indexOf(a.kind) - order.indexOf(b.kind) ||
+        compareAddresses(a.destination ?? '', b.destination ?? '') ||
+        a.port - b.port,
+    );
     const paths: ServicePath[] = [];
     for (const e of f.entries)
       for (const from of ['pod', 'node', 'outside'] as SourceKind[])
@@ -223,6 +271,7 @@ export function explainIptables(
               from,
             },
             notes,
+            layout,
           ),
         );
     if (f.entries.length === 0) {
@@ -271,9 +320,7 @@ export function explainIptables(
     }
     const spec =
       specs.find((s) => s.namespace === f.key.namespace && s.name === f.key.name) ?? null;
-    const chains = [...new Set([...f.chains, ...paths.flatMap((p) => p.chains)])].filter(
-      (c) => SERVICE_CHAIN.test(c) || c.startsWith('KUBE-SEP-'),
-    );
+    const chains = [...new Set([...f.chains, ...paths.flatMap((p) => p.chains)])].filter(ownChain);
     services.push(
       summarizeService({
         key: f.key,
@@ -292,7 +339,7 @@ export function explainIptables(
   services.sort((a, b) =>
     `${a.namespace}/${a.name}:${a.port}`.localeCompare(`${b.namespace}/${b.name}:${b.port}`),
   );
-  return { services, notes: masqueradeNotes(rules) };
+  return services;
 }
 
 /** Is the mark set by KUBE-MARK-MASQ the one KUBE-POSTROUTING masquerades? */

@@ -3,6 +3,8 @@
  * manifests → the explanation, and its JSON projection for the CLI.
  */
 import { explainIptables } from './explainIptables';
+import { explainNftables } from './explainNftables';
+import { parseNftables } from './nftablesRules';
 import {
   looksLikeIptablesListing,
   looksLikeIptablesSave,
@@ -18,7 +20,8 @@ import type {
 
 /** Which kube-proxy mode wrote these rules, from their shape. */
 export function detectKubeProxyMode(text: string): KubeProxyMode | null {
-  if (/^\s*\{\s*"nftables"/.test(text) || /\btable ip6? kube-proxy\b/.test(text)) return 'nftables';
+  if (/^\s*\{\s*"nftables"/.test(text) || /\btable (?:ip6?|inet) kube-proxy\b/.test(text))
+    return 'nftables';
   if (
     /^\s*(?:IP Virtual Server version|Prot LocalAddress:Port)/m.test(text) ||
     /^\s*(?:TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/m.test(text)
@@ -59,6 +62,10 @@ export function explainServices(text: string, options: ExplainOptions = {}): Ser
       result.notes.unshift(
         'these rules do not look like kube-proxy iptables, nftables or IPVS output',
       );
+  } else if (mode === 'nftables') {
+    const nft = parseNftables(text);
+    const { services, notes } = explainNftables(nft, specs);
+    result = { mode, services, unread: nft.unread, notes: [...nft.notes, ...notes] };
   } else {
     result = { mode, services: [], unread: [], notes: [`${mode} is read in a later step`] };
   }

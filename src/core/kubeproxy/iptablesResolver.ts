@@ -51,6 +51,8 @@ export interface WalkNotes {
   podCidr: string | null;
   /** Each fork condition and its opposite, to merge forks that did not matter. */
   complements: Map<string, string>;
+  /** The node's own addresses when the rules list them (nftables `nodeport-ips`). */
+  nodeAddresses?: ReadonlySet<string>;
 }
 
 type Tri = true | false | { fork: string; not: string };
@@ -79,7 +81,11 @@ function masqReason(rule: IptablesRule, pkt: SymbolicPacket, podCidr: string | n
     return `${where}: the source is outside the pod CIDR ${rule.source.address}, so the reply must come back through this node (${rule.chain})`;
   if (rule.srcType && !rule.srcType.negated && rule.srcType.type === 'LOCAL')
     return `${where}: sent by the node itself (LOCAL source address) (${rule.chain})`;
-  if (rule.chain.startsWith('KUBE-EXT-') || /external destinations/.test(rule.comment ?? ''))
+  if (
+    rule.chain.startsWith('KUBE-EXT-') ||
+    rule.chain.startsWith('external-') ||
+    /external destinations/.test(rule.comment ?? '')
+  )
     return `${where}: external traffic with externalTrafficPolicy Cluster may go to an endpoint on another node (${rule.chain})`;
   if (rule.chain === 'KUBE-NODEPORTS')
     return `${where}: every node-port connection is masqueraded (${rule.chain})`;
@@ -111,7 +117,10 @@ function evalSource(rule: IptablesRule, pkt: SymbolicPacket, notes: WalkNotes): 
   const s = rule.source;
   if (!s) return true;
   let base: Tri;
-  if (isHostAddress(s.address) && rule.target === 'KUBE-MARK-MASQ' && !s.negated) {
+  const marksForMasquerade =
+    rule.target === 'KUBE-MARK-MASQ' ||
+    (rule.target === 'MARK' && /4000/.test(rule.markAction ?? ''));
+  if (isHostAddress(s.address) && marksForMasquerade && !s.negated) {
     // kube-proxy's hairpin check on an endpoint: it only changes the NAT, never the path.
     notes.hairpins.push(
       `hairpin: when ${s.address} reaches itself through the Service (${rule.chain})`,
@@ -153,6 +162,7 @@ function evalAddrType(
   spec: { type: string; negated: boolean } | undefined,
   side: 'src' | 'dst',
   pkt: SymbolicPacket,
+  notes: WalkNotes,
 ): Tri {
   if (!spec) return true;
   let base: Tri;
@@ -164,6 +174,7 @@ function evalAddrType(
   else if (side === 'src') base = pkt.from === 'node';
   else if (pkt.entry === 'node-port') base = true;
   else if (pkt.entry === 'cluster-ip') base = false;
+  else if (notes.nodeAddresses) base = notes.nodeAddresses.has(pkt.destination ?? '');
   else
     base = {
       fork: `${pkt.destination ?? '?'} is an address of this node`,
@@ -189,8 +200,8 @@ function ruleConditions(
   if (rule.dport !== undefined) out.push(rule.dport === pkt.port);
   out.push(evalDestination(rule, pkt));
   out.push(evalSource(rule, pkt, notes));
-  out.push(evalAddrType(rule.srcType, 'src', pkt));
-  out.push(evalAddrType(rule.dstType, 'dst', pkt));
+  out.push(evalAddrType(rule.srcType, 'src', pkt, notes));
+  out.push(evalAddrType(rule.dstType, 'dst', pkt, notes));
   if (rule.physdevIsIn) {
     const base: Tri =
       pkt.from === 'pod'
@@ -326,7 +337,10 @@ function applyTarget(
     returned: [] as WalkState[],
   };
   if (!t) return { ...none, continued: [state] };
-  if (t === 'KUBE-MARK-MASQ' || (t === 'MARK' && /^(or|set) 0x4000/.test(rule.markAction ?? ''))) {
+  if (
+    t === 'KUBE-MARK-MASQ' ||
+    (t === 'MARK' && /^(or|set) 0x0*4000\b/.test(rule.markAction ?? ''))
+  ) {
     return {
       ...none,
       continued: [{ ...state, masq: [...state.masq, masqReason(rule, pkt, notes.podCidr)] }],
@@ -389,13 +403,22 @@ function applyTarget(
   return { outcomes: sub.outcomes, continued: sub.returned, returned: [] };
 }
 
-const FILTER_CHAINS = [
-  'KUBE-PROXY-FIREWALL',
-  'KUBE-SERVICES',
-  'KUBE-EXTERNAL-SERVICES',
-  'KUBE-NODEPORTS',
-  'KUBE-FORWARD',
-];
+/** Where a walk starts (nat, before DNAT) and which filter chains decide when nothing was rewritten. */
+export interface WalkLayout {
+  nat: string;
+  filter: readonly string[];
+}
+
+export const IPTABLES_LAYOUT: WalkLayout = {
+  nat: 'KUBE-SERVICES',
+  filter: [
+    'KUBE-PROXY-FIREWALL',
+    'KUBE-SERVICES',
+    'KUBE-EXTERNAL-SERVICES',
+    'KUBE-NODEPORTS',
+    'KUBE-FORWARD',
+  ],
+};
 
 /**
  * Every way a packet of `pkt` can go through the rules, grouped into paths.
@@ -408,14 +431,15 @@ export function walkIptables(
   rules: IptablesRuleset,
   pkt: SymbolicPacket,
   notes: WalkNotes,
+  layout: WalkLayout = IPTABLES_LAYOUT,
 ): ServicePath[] {
   const start: WalkState = { weight: 1, masq: [], chains: [], conditions: [] };
-  const nat = walkChain(rules, 'nat', 'KUBE-SERVICES', pkt, start, notes, 0);
+  const nat = walkChain(rules, 'nat', layout.nat, pkt, start, notes, 0);
   const outcomes: Outcome[] = [...nat.outcomes];
   // Nothing rewrote these: the filter table has the last word.
   for (const s of nat.returned) {
     let live: WalkState[] = [{ ...s, chains: [...s.chains] }];
-    for (const name of FILTER_CHAINS) {
+    for (const name of layout.filter) {
       if (!rules.chains.has(`filter/${name}`)) continue;
       if (name === 'KUBE-EXTERNAL-SERVICES' && pkt.entry === 'cluster-ip') continue;
       const next: WalkState[] = [];
