@@ -3,7 +3,9 @@
  * manifests → the explanation, and its JSON projection for the CLI.
  */
 import { explainIptables } from './explainIptables';
+import { explainIpvs } from './explainIpvs';
 import { explainNftables } from './explainNftables';
+import { looksLikeIpvs, parseIpvsState } from './ipvsRules';
 import { parseNftables } from './nftablesRules';
 import {
   looksLikeIptablesListing,
@@ -22,11 +24,7 @@ import type {
 export function detectKubeProxyMode(text: string): KubeProxyMode | null {
   if (/^\s*\{\s*"nftables"/.test(text) || /\btable (?:ip6?|inet) kube-proxy\b/.test(text))
     return 'nftables';
-  if (
-    /^\s*(?:IP Virtual Server version|Prot LocalAddress:Port)/m.test(text) ||
-    /^\s*(?:TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/m.test(text)
-  )
-    return 'ipvs';
+  if (looksLikeIpvs(text) || /^\s*(?:TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/m.test(text)) return 'ipvs';
   if (looksLikeIptablesSave(text) || looksLikeIptablesListing(text)) return 'iptables';
   return null;
 }
@@ -67,7 +65,9 @@ export function explainServices(text: string, options: ExplainOptions = {}): Ser
     const { services, notes } = explainNftables(nft, specs);
     result = { mode, services, unread: nft.unread, notes: [...nft.notes, ...notes] };
   } else {
-    result = { mode, services: [], unread: [], notes: [`${mode} is read in a later step`] };
+    const state = parseIpvsState(text);
+    const { services, notes } = explainIpvs(state, specs);
+    result = { mode, services, unread: state.unread, notes: [...state.iptables.notes, ...notes] };
   }
   if (options.service) {
     const [ns, name] = options.service.includes('/')

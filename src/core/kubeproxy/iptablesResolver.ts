@@ -53,6 +53,32 @@ export interface WalkNotes {
   complements: Map<string, string>;
   /** The node's own addresses when the rules list them (nftables `nodeport-ips`). */
   nodeAddresses?: ReadonlySet<string>;
+  /** ipset members (IPVS mode), to evaluate `-m set --match-set` for real. */
+  ipsets?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Is the packet in the ipset? Members look like `10.96.0.1,tcp:443` (hash:ip,port)
+ * or `30080` (bitmap:port); only destination parts can be known.
+ */
+function evalMatchSet(
+  m: { name: string; flags: string; negated: boolean },
+  pkt: SymbolicPacket,
+  notes: WalkNotes,
+): Tri {
+  const members = notes.ipsets?.get(m.name);
+  const flags = m.flags.split(',');
+  const unknown: Tri = { fork: `matches ipset ${m.name}`, not: `does not match ipset ${m.name}` };
+  if (!members || flags.some((f) => f !== 'dst')) return negate(unknown, m.negated);
+  let key: string | null;
+  if (flags.length === 1)
+    key = members.some((x) => /^\d+$/.test(x)) ? String(pkt.port) : pkt.destination;
+  else if (pkt.destination === null) {
+    // A node port's destination is a node address: never a Service address in an ip,port set.
+    return negate(false, m.negated);
+  } else key = `${pkt.destination},${pkt.protocol}:${pkt.port}`;
+  if (key === null) return negate(unknown, m.negated);
+  return negate(members.includes(key), m.negated);
 }
 
 type Tri = true | false | { fork: string; not: string };
@@ -213,17 +239,7 @@ function ruleConditions(
     const marked = state.masq.length > 0 && rule.markMatch.value.includes('4000');
     out.push(rule.markMatch.negated ? !marked : marked);
   }
-  if (rule.matchSet) {
-    out.push(
-      negate(
-        {
-          fork: `matches ipset ${rule.matchSet.name}`,
-          not: `does not match ipset ${rule.matchSet.name}`,
-        },
-        rule.matchSet.negated,
-      ),
-    );
-  }
+  if (rule.matchSet) out.push(evalMatchSet(rule.matchSet, pkt, notes));
   if (rule.recent?.mode === 'rcheck' || rule.recent?.mode === 'update') {
     if (rule.recent.seconds !== undefined) notes.affinitySeconds = rule.recent.seconds;
     out.push(false);

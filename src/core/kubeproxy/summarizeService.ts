@@ -125,7 +125,8 @@ export function summarizeService(input: SummaryInput): ExplainedService {
   }
   for (const m of input.missing) findings.push(`chain ${m} is jumped to but not in the dump`);
   if (endpoints.length > 1) {
-    const shares = endpoints.map((e) => e.share);
+    // Weight-0 (terminating) IPVS real servers are reported on their own.
+    const shares = endpoints.map((e) => e.share).filter((x) => x > 0);
     if (Math.max(...shares) - Math.min(...shares) > 0.01)
       findings.push(
         `uneven shares (${endpointList(endpoints)}): kube-proxy writes equal shares, so these rules were edited or are stale`,
