@@ -338,3 +338,33 @@ test('the same rules read back from the kernel (iptables-save -c, -vnL + -nL) ex
     natOnly.services[0]!.findings.some((f) => f.includes('filter table is not in the dump')),
   );
 });
+
+test('externalTrafficPolicy Local with local endpoints (kube-proxy TestTerminatingEndpointsTrafficPolicyLocal)', () => {
+  const e = explainServices(read('local-ready.restore.txt'));
+  const s = e.services[0]!;
+  // The Go test's packet-flow expectations: pod → cluster IP reaches all three, no masquerade.
+  assert.deepEqual(shares(s), [
+    ['10.0.1.1:80', 0.333333],
+    ['10.0.1.2:80', 0.333333],
+    ['10.0.1.5:80', 0.333333],
+  ]);
+  const podToCluster = s.paths.find((p) => p.entry === 'cluster-ip' && p.from === 'pod')!;
+  assert.equal(podToCluster.masquerade, false);
+  // External → LB reaches only the two local endpoints, source kept.
+  const outside = s.paths.find((p) => p.entry === 'load-balancer' && p.from === 'outside')!;
+  assert.equal(outside.outcome, 'dnat');
+  assert.equal(outside.masquerade, false);
+  assert.deepEqual(
+    outside.endpoints.map((x) => [x.address, Math.round(x.share * 1e6) / 1e6]),
+    [
+      ['10.0.1.1:80', 0.5],
+      ['10.0.1.2:80', 0.5],
+    ],
+  );
+  assert.ok(
+    s.findings.some(
+      (f) => f.includes('externalTrafficPolicy Local') && f.includes('client address is kept'),
+    ),
+  );
+  assert.equal(s.affinitySeconds, 10800);
+});
