@@ -12,6 +12,7 @@ import {
 import { explainServices, toExplanationJson } from '../../src/core/kubeproxy/explainService';
 import { parseIptablesListing, parseIptablesSave } from '../../src/core/kubeproxy/iptablesRules';
 import { sha256, utf8Bytes } from '../../src/core/kubeproxy/sha256';
+import { readServiceSpecs } from '../../src/core/kubeproxy/serviceSpec';
 import type { ExplainedService } from '../../src/core/kubeproxy/types';
 
 const FIX = join(__dirname, '..', 'fixtures', 'kubeproxy');
@@ -367,4 +368,24 @@ test('externalTrafficPolicy Local with local endpoints (kube-proxy TestTerminati
     ),
   );
   assert.equal(s.affinitySeconds, 10800);
+});
+
+test('a manifest that disagrees with the rules is said so (policy, affinity, node port)', () => {
+  const specs = readServiceSpecs(
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: svc1, namespace: ns1}',
+      'spec: {type: LoadBalancer, clusterIP: 172.30.1.9, externalTrafficPolicy: Cluster,',
+      '       ports: [{port: 80, nodePort: 31000}]}',
+    ].join('\n'),
+  ).services;
+  const s = explainServices(read('local-ready.restore.txt'), { specs }).services[0]!;
+  for (const want of [
+    'the manifest asks for externalTrafficPolicy Cluster, but from outside the rules keep traffic on this node (Local)',
+    'the manifest asks for no affinity, the rules have 10800 s',
+    "the manifest's node port 31000 has no rule",
+    'the manifest says cluster IP 172.30.1.9, the rules use 172.30.1.1',
+  ])
+    assert.ok(s.findings.includes(want), `${want}\n${s.findings.join('\n')}`);
 });

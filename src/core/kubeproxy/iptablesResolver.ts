@@ -240,6 +240,8 @@ function ruleConditions(
     out.push(rule.markMatch.negated ? !marked : marked);
   }
   if (rule.matchSet) out.push(evalMatchSet(rule.matchSet, pkt, notes));
+  // The walk follows the first packet of a new connection.
+  if (rule.ctstate) out.push(rule.ctstate.states.includes('NEW') !== rule.ctstate.negated);
   if (rule.recent?.mode === 'rcheck' || rule.recent?.mode === 'update') {
     if (rule.recent.seconds !== undefined) notes.affinitySeconds = rule.recent.seconds;
     out.push(false);

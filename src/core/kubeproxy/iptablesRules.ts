@@ -32,6 +32,8 @@ export interface IptablesRule {
   physdevIsIn?: { negated: boolean };
   /** `-m mark [!] --mark value/mask`. */
   markMatch?: { value: string; negated: boolean };
+  /** `-m conntrack [!] --ctstate A,B`. */
+  ctstate?: { states: string[]; negated: boolean };
   /** `-m set --match-set NAME dir` (IPVS mode). */
   matchSet?: { name: string; flags: string; negated: boolean };
   target?: string;
@@ -235,6 +237,9 @@ function readRuleWords(rule: IptablesRule, words: string[]): string | undefined 
         if (module === 'recent') next();
         else rule.other.push(`--mask ${next() ?? ''}`);
         break;
+      case '--ctstate':
+        rule.ctstate = { states: (next() ?? '').split(','), negated: neg };
+        break;
       case '--src-type':
         rule.srcType = { type: next() ?? '', negated: neg };
         break;
@@ -418,6 +423,8 @@ function readListingExtras(rule: IptablesRule, extra: string): void {
   if (markAct) rule.markAction = `${markAct[1]} ${markAct[2]}`;
   const set = take(/(! )?match-set (\S+) (\S+)/);
   if (set) rule.matchSet = { name: set[2]!, flags: set[3]!, negated: set[1] !== undefined };
+  const ct = take(/(! )?ctstate (\S+)/);
+  if (ct) rule.ctstate = { states: ct[2]!.split(','), negated: ct[1] !== undefined };
   const to = take(/\bto:(\S+)/);
   if (to) rule.dnatTo = to[1];
   if (take(/random-fully/)) rule.randomFully = true;

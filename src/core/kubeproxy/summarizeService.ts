@@ -144,8 +144,27 @@ export function summarizeService(input: SummaryInput): ExplainedService {
       findings.push(
         `the manifest says cluster IP ${spec.clusterIP}, the rules use ${clusterEntry.destination ?? '?'}`,
       );
-    if (p?.nodePort && !entries.some((e) => e.kind === 'node-port' && e.port === p.nodePort))
+    const handled = (kind: string, port: number): boolean =>
+      paths.some(
+        (x) =>
+          x.entry === kind &&
+          x.address.endsWith(`:${port}`) &&
+          (x.outcome === 'dnat' || x.outcome === 'drop' || x.outcome === 'reject'),
+      );
+    if (p?.nodePort && !handled('node-port', p.nodePort))
       findings.push(`the manifest's node port ${p.nodePort} has no rule`);
+    const external = paths.filter(
+      (x) => x.entry !== 'cluster-ip' && x.from === 'outside' && x.outcome === 'dnat',
+    );
+    const local = external.some((x) => x.chains.some(isLocalChain));
+    if (spec.externalTrafficPolicy === 'Local' && external.length > 0 && !local)
+      findings.push(
+        'the manifest asks for externalTrafficPolicy Local, but from outside the rules spread traffic over all endpoints (Cluster)',
+      );
+    if (spec.externalTrafficPolicy === 'Cluster' && local)
+      findings.push(
+        'the manifest asks for externalTrafficPolicy Cluster, but from outside the rules keep traffic on this node (Local)',
+      );
     if ((spec.affinitySeconds ?? null) !== input.affinitySeconds)
       findings.push(
         `the manifest asks for ${spec.affinitySeconds === null ? 'no affinity' : `ClientIP affinity for ${spec.affinitySeconds} s`}, the rules have ${input.affinitySeconds === null ? 'none' : `${input.affinitySeconds} s`}`,
