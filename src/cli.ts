@@ -12,6 +12,7 @@ import {
 } from './cli/captureCommands';
 import { runBenchCommand } from './cli/benchCommand';
 import { runLabCommand } from './cli/labCommand';
+import { runServiceCommand } from './cli/serviceCommand';
 import { UsageError } from './cli/table';
 
 const USAGE = `usage: podpath <command> [options]
@@ -28,6 +29,9 @@ const USAGE = `usage: podpath <command> [options]
   lab delete NAME                     lab clusters on kind (MODE: flannel-vxlan, flannel-host-gw,
                                       calico-bgp, calico-ipip, calico-vxlan, calico-vxlan-crosssubnet, kindnet)
   bench [--packets N]                 time our decoder and parser against tcpdump
+  service explain --rules FILE [--service NS/NAME] [--manifest FILE] [--json]
+                                      a node's kube-proxy rules (iptables, nftables, IPVS)
+                                      -> each Service's endpoints, shares, NAT and findings
 
 MODE: flannel-vxlan, flannel-host-gw, calico-bgp, calico-ipip, calico-vxlan,
       calico-crosssubnet, kubenet (append -same-node for two pods on one node)
@@ -49,6 +53,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runBenchCommand(args, io);
       case 'lab':
         return await runLabCommand(args, io);
+      case 'service':
+        return await runServiceCommand(args, io);
       case undefined:
       case 'help':
       case '--help':

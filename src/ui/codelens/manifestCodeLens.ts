@@ -2,7 +2,7 @@
  * CodeLenses on the YAML manifests Podpath has something to show for (recognizeManifests):
  * kind Cluster → lab topology, Flannel ConfigMap and Calico IPPool / calico-node → their
  * datapath, Pod / Deployment / DaemonSet → the workload's datapath, Service → its type and
- * ports. Nothing on other YAML. `podpath.codeLens.enabled` turns them off.
+ * ports, and `explain this Service` (its kube-proxy rules from a file the person picks). Nothing on other YAML. `podpath.codeLens.enabled` turns them off.
  */
 import * as vscode from 'vscode';
 import { CNI_MODES } from '../../core/datapath/plans';
@@ -64,14 +64,20 @@ export class ManifestCodeLensProvider implements vscode.CodeLensProvider, vscode
     ) {
       return [];
     }
-    return recognizeManifests(document.getText()).map((m) => {
-      const { title, command } = lensFor(m);
+    return recognizeManifests(document.getText()).flatMap((m) => {
       const line = Math.min(m.range.startLine, Math.max(0, document.lineCount - 1));
-      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
-        title,
-        command,
-        arguments: [document.uri, m.range.startLine],
-      });
+      const range = new vscode.Range(line, 0, line, 0);
+      const args = [document.uri, m.range.startLine];
+      const lenses = [new vscode.CodeLens(range, { ...lensFor(m), arguments: args })];
+      if (m.kind === 'service')
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: 'Podpath: explain this Service',
+            command: 'podpath.manifest.explainService',
+            arguments: args,
+          }),
+        );
+      return lenses;
     });
   }
 

@@ -9,18 +9,21 @@ import { buildDatapathPlan, isCniMode } from '../../core/datapath/plans';
 import type { CniMode } from '../../core/datapath/types';
 import { recognizeManifests } from '../../core/manifests/recognizeManifests';
 import type { RecognizedManifest } from '../../core/manifests/types';
-import { datapathView, serviceView, topologyView } from '../panel/panelViews';
+import { explainServices } from '../../core/kubeproxy/explainService';
+import { readServiceSpecs } from '../../core/kubeproxy/serviceSpec';
+import {
+  datapathView,
+  serviceExplanationView,
+  serviceView,
+  topologyView,
+} from '../panel/panelViews';
 import type { PanelContent } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
 import { pickCniMode, planInputFor } from './datapathCommands';
 
 type Kind = RecognizedManifest['kind'];
 
-async function manifestAt<K extends Kind>(
-  uriArg: unknown,
-  lineArg: unknown,
-  kind: K,
-): Promise<Extract<RecognizedManifest, { kind: K }>> {
+async function manifestDocument(uriArg: unknown): Promise<vscode.TextDocument> {
   const uri =
     uriArg instanceof vscode.Uri
       ? uriArg
@@ -28,7 +31,16 @@ async function manifestAt<K extends Kind>(
         ? vscode.Uri.parse(uriArg)
         : vscode.window.activeTextEditor?.document.uri;
   if (!uri) throw new Error('no manifest was given. Open the YAML file and use its CodeLens');
-  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.workspace.openTextDocument(uri);
+}
+
+async function manifestAt<K extends Kind>(
+  uriArg: unknown,
+  lineArg: unknown,
+  kind: K,
+): Promise<Extract<RecognizedManifest, { kind: K }>> {
+  const doc = await manifestDocument(uriArg);
+  const uri = doc.uri;
   const found = recognizeManifests(doc.getText()).filter(
     (m): m is Extract<RecognizedManifest, { kind: K }> => m.kind === kind,
   );
@@ -52,6 +64,19 @@ export function knownCniMode(): CniMode | undefined {
     }
   }
   return undefined;
+}
+
+/** The rules file: `{ rulesFile }` from a test, otherwise the person picks one. */
+async function pickRulesFile(options: unknown): Promise<vscode.Uri | undefined> {
+  const given = (options as { rulesFile?: unknown } | undefined)?.rulesFile;
+  if (typeof given === 'string') return vscode.Uri.file(given);
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: 'Explain with these rules',
+    title:
+      'kube-proxy rules from a node: iptables-save, iptables -t nat -vnL, nft list table ip kube-proxy, nft -j …, or ipvsadm -Ln',
+  });
+  return picked?.[0];
 }
 
 export function manifestCommands(s: Services): CommandTable {
@@ -129,6 +154,38 @@ export function manifestCommands(s: Services): CommandTable {
       what: 'Showing the Service',
       run: async (uri?: unknown, line?: unknown) =>
         show(serviceView(await manifestAt(uri, line, 'service'))),
+    },
+    'podpath.manifest.explainService': {
+      what: 'Explaining the Service from kube-proxy rules',
+      run: async (uri?: unknown, line?: unknown, options?: unknown) => {
+        const m = await manifestAt(uri, line, 'service');
+        const doc = await manifestDocument(uri);
+        const yamlText = doc.getText(
+          new vscode.Range(m.range.startLine, 0, m.range.endLine + 1, 0),
+        );
+        const spec = readServiceSpecs(yamlText).services[0];
+        if (!spec) throw new Error('that Service manifest could not be read as YAML');
+        const rulesUri = await pickRulesFile(options);
+        if (!rulesUri) return undefined;
+        const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(rulesUri));
+        const explanation = explainServices(text, {
+          specs: [spec],
+          service: `${spec.namespace}/${spec.name}`,
+        });
+        const [first, ...others] = explanation.services;
+        const file = rulesUri.path.split('/').pop() ?? rulesUri.fsPath;
+        if (!first) {
+          throw new Error(
+            `${file} has no kube-proxy rules for Service ${spec.namespace}/${spec.name} (read as ${explanation.mode}). Dump the rules on a node: iptables-save, nft list table ip kube-proxy, or ipvsadm -Ln`,
+          );
+        }
+        const content = serviceExplanationView(explanation, first, file);
+        for (const o of others)
+          content.view.notes.push(
+            `Port ${o.port}/${o.protocol} too: ${o.endpoints.map((e) => e.address).join(', ') || 'no endpoints'}.`,
+          );
+        return show(content);
+      },
     },
   };
 }

@@ -11,6 +11,9 @@ import { buildSequenceDiagram } from '../../core/diagram/sequenceDiagram';
 import type { KindClusterManifest, ServiceManifest } from '../../core/manifests/types';
 import { kindNodeNames, kindTopologyDiagram } from '../../core/manifests/kindTopology';
 import { describeService } from '../../core/manifests/describeService';
+import { buildServiceDiagram } from '../../core/kubeproxy/serviceDiagram';
+import { formatShare } from '../../core/kubeproxy/summarizeService';
+import type { ExplainedService, ServiceExplanation } from '../../core/kubeproxy/types';
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { summarizePacket } from '../../core/packets/packetSummary';
 import type { FileAnalysis } from '../../platform/capture/analyzeFiles';
@@ -198,6 +201,55 @@ export function serviceView(service: ServiceManifest): PanelContent {
       missingHop: null,
       findings: [describeService(service)],
       notes: notes.length > 0 ? notes : ['No ports.'],
+      hops: [],
+    },
+    packets: [],
+  };
+}
+
+/**
+ * One Service port explained from a node's kube-proxy rules: the diagram (ways in →
+ * Service → endpoints with shares and NAT) and the same in words.
+ *
+ * @param source where the rules came from (a file name), for the subtitle.
+ */
+export function serviceExplanationView(
+  explanation: ServiceExplanation,
+  service: ExplainedService,
+  source: string,
+): PanelContent {
+  const endpointLines = service.endpoints.map(
+    (e) =>
+      `Endpoint ${e.address}: ${formatShare(e.share)} of new connections${e.chain ? ` (${e.chain})` : ''}${e.packets !== undefined ? `, ${e.packets} packets counted` : ''}.`,
+  );
+  const entries = [
+    service.clusterIP ? `cluster IP ${service.clusterIP}` : null,
+    service.nodePort !== null ? `node port ${service.nodePort}` : null,
+    ...service.externalIPs.map((ip) => `external IP ${ip}`),
+    ...service.loadBalancerIPs.map((ip) => `load-balancer IP ${ip}`),
+  ].filter((x): x is string => x !== null);
+  return {
+    view: {
+      kind: 'service',
+      title: `Service ${service.namespace}/${service.name} · port ${service.port}/${service.protocol}`,
+      subtitle: `kube-proxy ${explanation.mode} rules from ${source}`,
+      diagram: buildServiceDiagram(service),
+      missingHop: null,
+      findings:
+        service.findings.length > 0
+          ? service.findings
+          : [`Every way in (${entries.join(', ') || 'none found'}) reaches the endpoints.`],
+      notes: [
+        ...(endpointLines.length > 0 ? endpointLines : ['No endpoints in the rules.']),
+        ...(service.affinitySeconds !== null
+          ? [`ClientIP affinity: a client keeps its endpoint for ${service.affinitySeconds} s.`]
+          : []),
+        ...service.masquerade.map((m) => `Masquerade — ${m}.`),
+        ...explanation.notes,
+        ...(explanation.unread.length > 0
+          ? [`${explanation.unread.length} line(s) of the rules file could not be read.`]
+          : []),
+      ],
       hops: [],
     },
     packets: [],

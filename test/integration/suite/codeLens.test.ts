@@ -12,11 +12,12 @@ const EXPECTED: Record<string, string[]> = {
   'calico-ippool.yaml': ['Podpath: show Calico IPIP datapath'],
   'deployment.yaml': ['Podpath: show datapath for this workload'],
   'pod.yaml': ['Podpath: show datapath for this workload'],
-  'service.yaml': ['Podpath: Service NodePort 80/TCP'],
+  'service.yaml': ['Podpath: Service NodePort 80/TCP', 'Podpath: explain this Service'],
   'multi-doc.yaml': [
     'Podpath: show Calico VXLAN datapath',
     'Podpath: show datapath for this workload',
     'Podpath: Service ClusterIP 5201/TCP',
+    'Podpath: explain this Service',
   ],
   'not-a-manifest.yaml': [],
   'broken.yaml': [],
@@ -55,7 +56,8 @@ suite('codelens', () => {
     const lenses = await lensesOf('multi-doc.yaml');
     assert.deepEqual(
       lenses.map((l) => l.range.start.line),
-      [6, 32, 42],
+      // The Service has two lenses on its first line: its ports, and explain.
+      [6, 32, 42, 42],
     );
   });
 
@@ -101,5 +103,22 @@ suite('codelens', () => {
     assert.equal(shown?.kind, 'datapath');
     assert.match(shown?.title ?? '', /^Calico BGP/);
     assert.match(shown?.notes[0] ?? '', /^Pod pod-a/);
+  });
+
+  test('explain this Service: the rules file is read and the panel shows the flowchart', async () => {
+    const lenses = await lensesOf('service.yaml');
+    const explain = lenses.find((l) => l.command?.command === 'podpath.manifest.explainService');
+    assert.ok(explain?.command, 'no explain lens');
+    // The rules file is passed so no open dialog waits for a person.
+    await vscode.commands.executeCommand(
+      explain.command.command,
+      ...(explain.command.arguments ?? []),
+      { rulesFile: join(workspaceRoot(), 'rules', 'web-iptables-save.txt') },
+    );
+    const shown = api.panel.lastShown();
+    assert.equal(shown?.kind, 'service');
+    assert.equal(shown?.title, 'Service default/web · port http/TCP');
+    assert.match(shown?.diagram ?? '', /^flowchart LR/);
+    assert.ok(shown?.notes.some((n) => n.startsWith('Endpoint 10.244.2.7:80: 50%')));
   });
 });
