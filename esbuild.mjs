@@ -34,8 +34,6 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // client-node's undici 8 needs Node 22 at load time; the extension host may run Node 18/20.
-    alias: { undici: './src/platform/kube/undiciStub.ts' },
   },
   {
     ...common,
