@@ -11,6 +11,7 @@ import {
   type CliIo,
 } from './cli/captureCommands';
 import { runBenchCommand } from './cli/benchCommand';
+import { runClusterCommand } from './cli/clusterCommand';
 import { runLabCommand } from './cli/labCommand';
 import { UsageError } from './cli/table';
 
@@ -24,6 +25,8 @@ const USAGE = `usage: podpath <command> [options]
                                       the hops of a CNI datapath and its diagram
   lab list [--json] | lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp]
   lab clean                           offline labs in network namespaces (needs root)
+  cluster [--kubeconfig FILE] [--context NAME] [--json]
+                                      nodes, pods, CNI and kube-proxy mode of a live cluster
   bench [--packets N]                 time our decoder and parser against tcpdump
 
 MODE: flannel-vxlan, flannel-host-gw, calico-bgp, calico-ipip, calico-vxlan,
@@ -46,6 +49,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runBenchCommand(args, io);
       case 'lab':
         return await runLabCommand(args, io);
+      case 'cluster':
+        return await runClusterCommand(args, io);
       case undefined:
       case 'help':
       case '--help':

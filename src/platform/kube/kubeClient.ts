@@ -42,7 +42,7 @@ export class KubeError extends Error {
 }
 
 /** How long a request may wait for the server before we call it unreachable. */
-export const REQUEST_TIMEOUT_MS = 8_000;
+export const REQUEST_TIMEOUT_MS = 7_000;
 
 export interface KubeContextEntry {
   name: string;
@@ -304,7 +304,13 @@ export class ClusterClient {
         reject(new KubeError('cancelled', 'Cancelled.'));
         return;
       }
+      const timedOut = () => new KubeError('unreachable', this.unreachable('no answer in time'));
+      // Until the response starts: a total deadline (connect, TLS, headers). After it: a
+      // deadline on inactivity only, since a 5,000-node list may take longer to stream.
+      const deadline = setTimeout(() => req.destroy(timedOut()), REQUEST_TIMEOUT_MS);
       const req = lib.request(url, opts, (res) => {
+        clearTimeout(deadline);
+        req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(timedOut()));
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(this.toKubeError(e, purpose)));
@@ -315,16 +321,15 @@ export class ClusterClient {
           else reject(this.statusError(code, body, purpose));
         });
       });
-      // Inactivity, not total time: a 5,000-node list may take longer than this to stream.
-      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
-        req.destroy(new KubeError('unreachable', this.unreachable('no answer in time'))),
-      );
       const onAbort = (): void => {
         req.destroy(new KubeError('cancelled', 'Cancelled.'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => reject(this.toKubeError(e, purpose)));
-      req.on('close', () => signal?.removeEventListener('abort', onAbort));
+      req.on('close', () => {
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+      });
       req.end();
     });
   }
