@@ -220,6 +220,8 @@ interface Watcher {
   table: boolean;
   res: ServerResponse;
   bookmarks: boolean;
+  /** A half-open connection: nothing more is written, nothing closes. */
+  frozen?: boolean;
 }
 
 export interface StandInOptions {
@@ -338,6 +340,11 @@ export class KubeApiStandIn {
       this.watchers.delete(w);
     }
     this.compact();
+  }
+
+  /** Open watches go silent without closing (a half-open TCP connection). */
+  freezeWatches(): void {
+    for (const w of this.watchers) w.frozen = true;
   }
 
   openWatchCount(): number {
@@ -463,6 +470,7 @@ export class KubeApiStandIn {
   }
 
   private writeEvent(w: Watcher, type: string, object: Json): void {
+    if (w.frozen) return;
     const payload =
       w.table && type !== 'ERROR' && type !== 'BOOKMARK'
         ? toTable(w.rt, [object], 'Object', {})
@@ -472,7 +480,7 @@ export class KubeApiStandIn {
 
   private sendBookmarks(): void {
     for (const w of this.watchers) {
-      if (!w.bookmarks) continue;
+      if (!w.bookmarks || w.frozen) continue;
       const apiVersion = w.rt.group ? `${w.rt.group}/${w.rt.version}` : w.rt.version;
       w.res.write(
         `${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.rt.kind, apiVersion, metadata: { resourceVersion: String(this.rv) } } })}\n`,

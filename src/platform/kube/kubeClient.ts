@@ -436,18 +436,7 @@ export class ClusterClient {
     if (code === 'ABORT_ERR' || err.name === 'AbortError') {
       return new KubeError('cancelled', 'Cancelled.');
     }
-    if (
-      [
-        'ECONNREFUSED',
-        'ECONNRESET',
-        'ENOTFOUND',
-        'EAI_AGAIN',
-        'EHOSTUNREACH',
-        'ENETUNREACH',
-        'ETIMEDOUT',
-        'EPIPE',
-      ].includes(code)
-    ) {
+    if (code in NET_REASONS) {
       return new KubeError('unreachable', this.unreachable(NET_REASONS[code] ?? code));
     }
     return new KubeError('server', `Talking to ${this.server} failed: ${firstLine(e)}.`);
@@ -476,6 +465,7 @@ const NET_REASONS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   ETIMEDOUT: 'connection timed out',
   EPIPE: 'connection closed',
+  ERR_STREAM_PREMATURE_CLOSE: 'the connection closed mid-stream',
 };
 
 function tlsReason(code: string, message: string): string {
