@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-export const KUBE_FIXTURES = join(__dirname, '..', 'fixtures', 'kube-objects');
+/** test/fixtures/kube-objects; bundled suites (test/integration) set it from the workspace. */
+export let KUBE_FIXTURES = join(__dirname, '..', 'fixtures', 'kube-objects');
+
+export function setKubeFixturesDir(dir: string): void {
+  KUBE_FIXTURES = dir;
+}
 
 type Json = Record<string, unknown>;
 

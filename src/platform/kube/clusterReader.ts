@@ -143,6 +143,7 @@ export interface NetworkObjectsResult {
 export async function readNetworkObjects(
   client: ClusterClient,
   signal?: AbortSignal,
+  options: { daemonSets?: boolean } = {},
 ): Promise<NetworkObjectsResult> {
   const problems: string[] = [];
   const optional = async <T>(what: () => Promise<T>, absent: T): Promise<T> => {
@@ -172,7 +173,8 @@ export async function readNetworkObjects(
     return optional(() => client.get(KUBE_PATHS.configMap(ns, name), purpose, signal), null);
   };
   const [daemonSets, crdPools, v3Pools, installations, ...configMaps] = await Promise.all([
-    list(KUBE_PATHS.daemonSets, 'daemonsets'),
+    // The live session watches DaemonSets itself and passes daemonSets: false.
+    options.daemonSets === false ? Promise.resolve([]) : list(KUBE_PATHS.daemonSets, 'daemonsets'),
     list(KUBE_PATHS.ipPoolsCrd, 'ippools.crd.projectcalico.org'),
     list(KUBE_PATHS.ipPoolsV3, 'ippools.projectcalico.org'),
     list(KUBE_PATHS.installations, 'installations.operator.tigera.io'),
