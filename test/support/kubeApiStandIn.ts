@@ -246,6 +246,8 @@ export class KubeApiStandIn {
   /** pods by spec.nodeName, as the apiserver's watch cache indexes them. */
   private readonly podsByNode = new Map<string, Set<string>>();
   private history: StoredEvent[] = [];
+  /** Serialized list items by stored object (replaced objects drop out with their key). */
+  private readonly encoded = new WeakMap<Json, string>();
   private oldestRv = 1;
   private rv = 1;
   private server: https.Server | undefined;
@@ -654,6 +656,20 @@ export class KubeApiStandIn {
     return { rt, namespace, name: rest[1] ?? null };
   }
 
+  /**
+   * An object as a list item (no kind/apiVersion), serialized once per version: like the
+   * apiserver's watch cache, the stand-in does not re-encode unchanged objects per request.
+   */
+  private itemJson(o: Json): string {
+    let text = this.encoded.get(o);
+    if (text === undefined) {
+      const { kind: _k, apiVersion: _a, ...rest } = o;
+      text = JSON.stringify(rest);
+      this.encoded.set(o, text);
+    }
+    return text;
+  }
+
   private keysOf(rt: ResourceType): string[] {
     let keys = this.sortedKeys.get(this.typeKey(rt));
     if (!keys) {
@@ -695,14 +711,14 @@ export class KubeApiStandIn {
       after = token.after ?? '';
     }
     const store = this.objects.get(this.typeKey(rt)) ?? new Map<string, Json>();
-    let keys = this.keysOf(rt);
     // spec.nodeName=<node> on pods uses the index, as the apiserver's watch cache does.
     const nodeSel = /(?:^|,)spec\.nodeName==?([^,]*)(?:,|$)/.exec(
       url.searchParams.get('fieldSelector') ?? '',
     );
-    if (rt.resource === 'pods' && nodeSel) {
-      keys = [...(this.podsByNode.get(nodeSel[1] ?? '') ?? [])].sort();
-    }
+    const keys =
+      rt.resource === 'pods' && nodeSel
+        ? [...(this.podsByNode.get(nodeSel[1] ?? '') ?? [])].sort()
+        : this.keysOf(rt);
     let start = 0;
     if (after) {
       let lo = 0;
@@ -742,7 +758,7 @@ export class KubeApiStandIn {
     const apiVersion = rt.group ? `${rt.group}/${rt.version}` : rt.version;
     // Items in a list carry no kind/apiVersion on the wire (the list does).
     const body = `{"kind":"${rt.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items
-      .map(({ kind: _k, apiVersion: _a, ...rest }) => JSON.stringify(rest))
+      .map((o) => this.itemJson(o))
       .join(',')}]}`;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(body);

@@ -101,6 +101,8 @@ export class LiveList<T> {
       for (const [key, item] of result.items) this.items.set(key, item);
       this.rv = result.resourceVersion;
       this.relists++;
+      // A list that answered means the server is reachable and lets us read.
+      if (this.current.kind !== 'connected') this.setState({ kind: 'connected' });
       this.o.onChange?.();
       this.syncedResolve?.();
       await this.startWatch(gen);

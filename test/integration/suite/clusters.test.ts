@@ -163,7 +163,9 @@ suite('clusters (live, against the API stand-in)', function () {
           ? true
           : undefined,
       );
-      assert.ok(changed.includes(node.id), 'the node item was refreshed');
+      await until('the node item refreshed', 2000, async () =>
+        changed.includes(node.id) ? true : undefined,
+      );
       const n = flannel.get('v1', 'Node', 'primary-node')!;
       for (const c of (n['status'] as { conditions: { type: string; status: string }[] })
         .conditions) {
