@@ -98,12 +98,20 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const session = new ClusterSession(set, 'bench', { onChange: () => undefined });
     session.start();
+    await session.nodes.firstRows;
+    const firstRows = session.nodeSummaries().length;
+    const firstRowsMs = performance.now() - t0;
     await session.nodes.firstSync;
     const rows = session.nodeSummaries();
     const firstPaintMs = performance.now() - t0;
     // CPU this process spent, apart from waiting on the stand-in or on a busy machine.
     const firstPaintCpuMs = cpuMs(process.cpuUsage(c0));
-    if (rows.length !== nodes) throw new Error(`expected ${nodes} node rows, got ${rows.length}`);
+    if (rows.length !== nodes) {
+      const st = session.state;
+      throw new Error(
+        `expected ${nodes} node rows, got ${rows.length} (${st.kind}${'why' in st ? `: ${st.why}` : ''})`,
+      );
+    }
     const node = rows[Math.floor(rows.length / 2)]!.name;
     const c1 = process.cpuUsage();
     const t1 = performance.now();
@@ -121,6 +129,8 @@ async function main(): Promise<void> {
     const result = {
       nodes,
       pods,
+      firstRows,
+      firstRowsMs: Math.round(firstRowsMs),
       firstPaintMs: Math.round(firstPaintMs),
       firstPaintCpuMs: Math.round(firstPaintCpuMs),
       expandNode: node,
@@ -139,7 +149,8 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `Cluster view at ${nodes} nodes / ${pods} pods (API stand-in, recorded kind objects)`,
-          `  first paint of the node list  ${result.firstPaintMs} ms wall, ${result.firstPaintCpuMs} ms CPU here   (target < 2000 ms: ${ok(result.firstPaintMs, 2000)})`,
+          `  first ${firstRows} node rows painted  ${result.firstRowsMs} ms wall`,
+          `  the whole node list           ${result.firstPaintMs} ms wall, ${result.firstPaintCpuMs} ms CPU here   (target < 2000 ms: ${ok(result.firstPaintMs, 2000)})`,
           `  expanding one node (${podRows.length} pods)  ${result.expandNodeMs} ms wall, ${result.expandNodeCpuMs} ms CPU here   (target < 300 ms: ${ok(result.expandNodeMs, 300)})`,
           `  memory held for the cluster   ${result.heldMb} MB heap after GC   (target < 300 MB: ${ok(result.heldMb, 300)}; process RSS ${result.rssMb} MB)`,
           `  machine load average (1 min) ${result.loadAverage1m} on ${cpus().length} CPUs`,

@@ -698,7 +698,7 @@ export class KubeApiStandIn {
         this.status(res, 400, 'BadRequest', 'continue key is not valid');
         return;
       }
-      if ((token.rv ?? 0) < this.oldestRv) {
+      if ((token.rv ?? 0) + 1 < this.oldestRv) {
         // The recorded apiserver message (wire/kubeclient-testdata_pods_410_expired-continue_status.json).
         this.status(
           res,

@@ -120,6 +120,8 @@ export interface ListOptions {
   /** Page size (default 500, as kubectl's --chunk-size). */
   limit?: number;
   signal?: AbortSignal;
+  /** Each page's items as it arrives (a view can paint the first rows before the rest). */
+  onPage?: (items: readonly unknown[]) => void;
 }
 
 export interface ListResult<T> {
@@ -234,7 +236,9 @@ export class ClusterClient {
       const page = JSON.parse(
         await this.request(`${path}?${query.toString()}`, purpose, options.signal),
       ) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
-      for (const item of page.items ?? []) items.push(keep(item));
+      const kept = (page.items ?? []).map(keep);
+      for (const item of kept) items.push(item);
+      options.onPage?.(kept);
       cont = page.metadata?.continue ?? '';
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);

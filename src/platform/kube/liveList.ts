@@ -52,11 +52,18 @@ export class LiveList<T> {
   private generation = 0;
   /** Resolves after the first list succeeded or failed (the state says which). */
   readonly firstSync: Promise<void>;
+  private firstRowsResolve: (() => void) | undefined;
+  /**
+   * Resolves with the first page of the first list (or when it fails): the first list fills
+   * `items` page by page, so a 5,000-node list paints its first 500 rows at once.
+   */
+  readonly firstRows: Promise<void>;
   /** Relists done (410 Gone or reconnects), for tests and the log. */
   relists = 0;
 
   constructor(private readonly o: LiveListOptions<T>) {
     this.firstSync = new Promise((resolve) => (this.syncedResolve = resolve));
+    this.firstRows = new Promise((resolve) => (this.firstRowsResolve = resolve));
   }
 
   get state(): ConnectionState {
@@ -89,12 +96,25 @@ export class LiveList<T> {
     if (this.stopped) return;
     const gen = ++this.generation;
     try {
-      // Slimmed page by page: a 5,000-node list never sits in memory whole.
+      // Slimmed page by page: a 5,000-node list never sits in memory whole. Only the very
+      // first list shows its pages as they come; a relist swaps the whole map at the end.
+      const progressive = this.relists === 0 && this.items.size === 0;
       const result = await this.o.client.list(
         this.o.path,
         this.o.purpose,
         (raw) => [keyOf(raw), this.o.keep(raw)] as const,
-        { fieldSelector: this.o.fieldSelector },
+        {
+          fieldSelector: this.o.fieldSelector,
+          onPage: progressive
+            ? (page) => {
+                if (gen !== this.generation) return;
+                for (const [key, item] of page as (readonly [string, T])[])
+                  this.items.set(key, item);
+                this.firstRowsResolve?.();
+                this.o.onChange?.();
+              }
+            : undefined,
+        },
       );
       if (gen !== this.generation) return;
       this.items.clear();
@@ -104,11 +124,13 @@ export class LiveList<T> {
       // A list that answered means the server is reachable and lets us read.
       if (this.current.kind !== 'connected') this.setState({ kind: 'connected' });
       this.o.onChange?.();
+      this.firstRowsResolve?.();
       this.syncedResolve?.();
       await this.startWatch(gen);
     } catch (e) {
       if (gen !== this.generation) return;
       this.failed(e, () => void this.relist());
+      this.firstRowsResolve?.();
       this.syncedResolve?.();
     }
   }

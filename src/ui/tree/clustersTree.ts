@@ -227,7 +227,9 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterElement>, vs
     const s = this.session(context, set);
     if (!s)
       return [this.message(context, 'config', this.sessionErrors.get(context) ?? '', 'error')];
-    await this.withProgress(`Connecting to ${context}…`, s.nodes.firstSync);
+    // The first page of nodes is enough to paint; later pages arrive as changes.
+    await this.withProgress(`Connecting to ${context}…`, s.nodes.firstRows);
+    void this.withProgress(`Listing the nodes of ${context}…`, s.nodes.firstSync);
     const state = s.state;
     if (state.kind === 'failed' && s.nodes.items.size === 0) {
       return [this.message(context, 'state', state.why, 'error')];
