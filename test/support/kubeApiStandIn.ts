@@ -775,6 +775,8 @@ export class KubeApiStandIn {
   ): void {
     const rvParam = url.searchParams.get('resourceVersion') ?? '';
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // The apiserver sends the headers at once; a client waits for them before reading events.
+    res.flushHeaders();
     const w: Watcher = {
       rt,
       namespace,

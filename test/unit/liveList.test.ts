@@ -56,6 +56,7 @@ function nodes(
     backoffMs: 100,
     maxBackoffMs: 400,
     watchdogMs,
+    log: process.env['PP_DEBUG'] ? (l) => console.error(Date.now() % 100000, l) : undefined,
   });
 }
 

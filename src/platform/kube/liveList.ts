@@ -139,6 +139,8 @@ export class LiveList<T> {
     if (this.stopped || gen !== this.generation) return;
     let ended = false;
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    // Armed before the request: a watch whose headers never come is as silent as any.
+    this.feedWatchdog(gen);
     const handle = await this.o.client.watch(
       this.o.path,
       { resourceVersion: this.rv, fieldSelector: this.o.fieldSelector, timeoutSeconds },
