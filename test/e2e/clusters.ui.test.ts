@@ -4,7 +4,7 @@
 // running Calico — named by the KUBECONFIG the workbench starts with (two files, merged). A
 // person opens Clusters, expands a context, Nodes, a node (its pods appear), reads the Network
 // row and selects it: the panel draws the datapath with the cluster's real node. Screenshots:
-// test-results/screenshots/clusters-*.png.
+// test-results/screenshots-clusters/*.png.
 // Run: npm run test:ui (packages first), under flock /tmp/pp-workbench.lock.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,8 @@ import { k3sFlannelObjects, kindCalicoObjects } from '../support/kubeFixtures';
 
 const repoRoot = resolve(process.env['PODPATH_REPO_ROOT'] ?? join(__dirname, '..', '..'));
 const workspace = join(repoRoot, 'test', 'fixtures', 'workspace');
-const shots = join(repoRoot, 'test-results', 'screenshots');
+// Not test-results/screenshots: podpath.ui.test.ts empties that folder when it starts.
+const shots = join(repoRoot, 'test-results', 'screenshots-clusters');
 const logDir = join(repoRoot, 'test-results', 'ui');
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   version: string;
@@ -129,7 +130,15 @@ describe(
         const header = sidebar.locator('.pane-header', { hasText: /^Clusters/i }).first();
         await header.waitFor({ state: 'visible' });
         if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-        const view = sidebar.locator('.pane', { has: header });
+        // Room for the tree: the other views of the container are collapsed.
+        for (const other of [/^Captures/i, /^Datapaths/i, /^Labs/i]) {
+          const h = sidebar.locator('.pane-header', { hasText: other }).first();
+          if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
+        }
+        // `has` is relative to the pane: a locator rooted at the page, not at the sidebar.
+        const view = sidebar.locator('.pane', {
+          has: p.locator('.pane-header', { hasText: /^Clusters/i }),
+        });
         await row(view, 'kind-ks-cloud').waitFor({ state: 'visible' });
         await expand(row(view, 'k3s-flannel'));
         await until('the context to say connected', 15_000, async () =>

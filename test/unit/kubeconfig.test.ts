@@ -17,6 +17,13 @@ test('kubeconfigFiles: the setting wins, then KUBECONFIG (several files), then ~
   assert.deepEqual(kubeconfigFiles('  ', {}, '/home/u'), ['/home/u/.kube/config']);
 });
 
+test('kubeconfigFiles: vs-kubernetes.kubeconfig comes after podpath.kubeconfig, before KUBECONFIG', async () => {
+  const { kubeconfigFiles } = await load();
+  assert.deepEqual(kubeconfigFiles('', { KUBECONFIG: '/c' }, '/home/u', '~/vsk'), ['/home/u/vsk']);
+  assert.deepEqual(kubeconfigFiles('/a', { KUBECONFIG: '/c' }, '/home/u', '/vsk'), ['/a']);
+  assert.deepEqual(kubeconfigFiles('', { KUBECONFIG: '/c' }, '/home/u', ''), ['/c']);
+});
+
 test('readKubeContexts: the fixture has three contexts, kind-podpath current', async () => {
   const { readKubeContexts } = await load();
   const list = readKubeContexts([fixture]);
