@@ -215,13 +215,27 @@ test('TLS failure: the kubeconfig trusts a different CA', async () => {
   );
 });
 
-test('a missing exec plugin is named', async () => {
+test('a missing exec plugin is named, with how to install it', async () => {
+  // An absolute path that cannot exist: a bare `aws` may be on this machine's PATH.
   const kc = kubeconfigFile(
-    standInKubeconfig(flannel, certs, { exec: { command: 'aws', args: ['eks', 'get-token'] } }),
+    standInKubeconfig(flannel, certs, {
+      exec: { command: '/nonexistent/podpath-test/aws', args: ['eks', 'get-token'] },
+    }),
   );
   assertOneLineFailure(
     await run(['cluster', '--kubeconfig', kc]),
-    /needs the credential plugin 'aws', which is not installed or not on PATH \(install the AWS CLI v2\)/,
+    /needs the credential plugin '\/nonexistent\/podpath-test\/aws', which is not installed or not on PATH \(install the AWS CLI v2\)/,
+  );
+});
+
+test('an exec plugin that never answers is cut off within 10 s', async () => {
+  const plugin = join(certs.dir, 'hanging-plugin.sh');
+  writeFileSync(plugin, '#!/bin/sh\nsleep 60\n');
+  chmodSync(plugin, 0o755);
+  const kc = kubeconfigFile(standInKubeconfig(flannel, certs, { exec: { command: plugin } }));
+  assertOneLineFailure(
+    await run(['cluster', '--kubeconfig', kc]),
+    /credential plugin .* did not answer within 7 s/,
   );
 });
 
