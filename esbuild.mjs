@@ -26,16 +26,14 @@ const targets = [
     external: ['vscode'],
   },
   {
-    // The Clusters view's kubeconfig reader, a bundle of its own that the extension loads on
+    // The Clusters view's cluster access, a bundle of its own that the extension loads on
     // first use: client-node is two thirds of the code and nothing else needs it at activation.
     ...common,
-    entryPoints: ['src/platform/kube/kubeconfig.ts'],
-    outfile: 'dist/kubeconfig.js',
+    entryPoints: ['src/platform/kube/kubeExplorer.ts'],
+    outfile: 'dist/kube.js',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // client-node's undici 8 needs Node 22 at load time; the extension host may run Node 18/20.
-    alias: { undici: './src/platform/kube/undiciStub.ts' },
   },
   {
     ...common,

@@ -11,6 +11,7 @@ import {
   type CliIo,
 } from './cli/captureCommands';
 import { runBenchCommand } from './cli/benchCommand';
+import { runClusterCommand } from './cli/clusterCommand';
 import { runLabCommand } from './cli/labCommand';
 import { runServiceCommand } from './cli/serviceCommand';
 import { UsageError } from './cli/table';
@@ -28,6 +29,8 @@ const USAGE = `usage: podpath <command> [options]
   lab create --kind MODE [--name NAME] [--kube-proxy iptables|nftables|ipvs] [--dry-run] [--out DIR]
   lab delete NAME                     lab clusters on kind (MODE: flannel-vxlan, flannel-host-gw,
                                       calico-bgp, calico-ipip, calico-vxlan, calico-vxlan-crosssubnet, kindnet)
+  cluster [--kubeconfig FILE] [--context NAME] [--json]
+                                      nodes, pods, CNI and kube-proxy mode of a live cluster
   bench [--packets N]                 time our decoder and parser against tcpdump
   service explain --rules FILE [--service NS/NAME] [--manifest FILE] [--json]
                                       a node's kube-proxy rules (iptables, nftables, IPVS)
@@ -55,6 +58,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runLabCommand(args, io);
       case 'service':
         return await runServiceCommand(args, io);
+      case 'cluster':
+        return await runClusterCommand(args, io);
       case undefined:
       case 'help':
       case '--help':

@@ -14,6 +14,7 @@ import { PanelHost } from './ui/panel/panelHost';
 import type { Services } from './ui/services';
 import { CapturesTree } from './ui/tree/capturesTree';
 import { ClustersTree } from './ui/tree/clustersTree';
+import { KUBE_YAML_SCHEME, KubeYamlProvider } from './ui/tree/kubeYamlProvider';
 import { DatapathsTree } from './ui/tree/datapathsTree';
 import { LabsTree } from './ui/tree/labsTree';
 
@@ -33,6 +34,11 @@ export function activate(context: vscode.ExtensionContext): PodpathApi {
     labs: new LabsTree(),
   };
   const codeLens = new ManifestCodeLensProvider();
+  const clustersView = vscode.window.createTreeView('podpath.clusters', {
+    treeDataProvider: services.clusters,
+    showCollapseAll: true,
+  });
+  services.clusters.attachView(clustersView);
   context.subscriptions.push(
     log,
     panel,
@@ -41,14 +47,20 @@ export function activate(context: vscode.ExtensionContext): PodpathApi {
     services.labs,
     codeLens,
     { dispose: () => setCommandLog(undefined) },
-    vscode.window.registerTreeDataProvider('podpath.clusters', services.clusters),
+    clustersView,
+    vscode.workspace.registerTextDocumentContentProvider(
+      KUBE_YAML_SCHEME,
+      new KubeYamlProvider(services.clusters),
+    ),
     vscode.window.registerTreeDataProvider('podpath.captures', services.captures),
     vscode.window.registerTreeDataProvider('podpath.datapaths', services.datapaths),
     vscode.window.registerTreeDataProvider('podpath.labs', services.labs),
     vscode.languages.registerCodeLensProvider(MANIFEST_SELECTOR, codeLens),
     panel.registerSerializer(),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('podpath.kubeconfig')) services.clusters.refresh();
+      if (e.affectsConfiguration('podpath.kubeconfig') || e.affectsConfiguration('vs-kubernetes')) {
+        services.clusters.refresh();
+      }
     }),
   );
   const commands = registerCommands(services);

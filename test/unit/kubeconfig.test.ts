@@ -2,21 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as KubeconfigModule from '../../src/platform/kube/kubeconfig';
-import * as undiciStub from '../../src/platform/kube/undiciStub';
-
-// client-node loads undici 8, which needs Node 22; the extension bundle aliases it to the
-// stub (esbuild.mjs), and this test does the same through the CommonJS cache, which
-// Node's ESM loader also consults, before loading the module under test.
-const fromClientNode = createRequire(require.resolve('@kubernetes/client-node/package.json'));
-const undiciPath = fromClientNode.resolve('undici');
-const stubModule = new Module(undiciPath);
-stubModule.filename = undiciPath;
-stubModule.loaded = true;
-stubModule.exports = undiciStub;
-require.cache[undiciPath] = stubModule;
 
 type Kubeconfig = typeof KubeconfigModule;
 const load = (): Promise<Kubeconfig> => import('../../src/platform/kube/kubeconfig');
@@ -28,6 +15,13 @@ test('kubeconfigFiles: the setting wins, then KUBECONFIG (several files), then ~
   assert.deepEqual(kubeconfigFiles('/a:/b', { KUBECONFIG: '/c' }, '/home/u'), ['/a', '/b']);
   assert.deepEqual(kubeconfigFiles('', { KUBECONFIG: '/c::~/d' }, '/home/u'), ['/c', '/home/u/d']);
   assert.deepEqual(kubeconfigFiles('  ', {}, '/home/u'), ['/home/u/.kube/config']);
+});
+
+test('kubeconfigFiles: vs-kubernetes.kubeconfig comes after podpath.kubeconfig, before KUBECONFIG', async () => {
+  const { kubeconfigFiles } = await load();
+  assert.deepEqual(kubeconfigFiles('', { KUBECONFIG: '/c' }, '/home/u', '~/vsk'), ['/home/u/vsk']);
+  assert.deepEqual(kubeconfigFiles('/a', { KUBECONFIG: '/c' }, '/home/u', '/vsk'), ['/a']);
+  assert.deepEqual(kubeconfigFiles('', { KUBECONFIG: '/c' }, '/home/u', ''), ['/c']);
 });
 
 test('readKubeContexts: the fixture has three contexts, kind-podpath current', async () => {

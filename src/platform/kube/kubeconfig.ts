@@ -1,15 +1,14 @@
 /**
- * Kubeconfig contexts for the Clusters view, read with @kubernetes/client-node's KubeConfig.
- * Which files: the `podpath.kubeconfig` setting when set, else `KUBECONFIG`, else
- * `~/.kube/config`; the setting and the variable may list several files separated by ':'.
+ * Kubeconfig contexts for the Clusters view and `podpath cluster`, read through kubeClient.ts.
+ * Which files: the `podpath.kubeconfig` setting when set, else the `vs-kubernetes.kubeconfig`
+ * setting (what vscode-kubernetes-tools users already have), else `KUBECONFIG`, else
+ * `~/.kube/config`; the settings and the variable may list several files separated by ':'.
  * Several files merge as kubectl merges them: the first file that names a context, cluster
  * or user wins, and the first file that sets current-context decides it. Missing files are
  * skipped (kubectl does the same); files that do not parse are reported, not thrown.
  */
-import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-// The deep import keeps the generated API clients out of the bundle's entry graph.
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { loadKubeConfigSet } from './kubeClient';
 
 export interface KubeContextInfo {
   name: string;
@@ -37,8 +36,14 @@ export interface KubeContextList {
  * @param setting the `podpath.kubeconfig` setting ('' when unset).
  * @param env the environment (KUBECONFIG).
  * @param home the user's home directory.
+ * @param vsKubernetes the `vs-kubernetes.kubeconfig` setting ('' when unset).
  */
-export function kubeconfigFiles(setting: string, env: NodeJS.ProcessEnv, home: string): string[] {
+export function kubeconfigFiles(
+  setting: string,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  vsKubernetes = '',
+): string[] {
   const split = (s: string): string[] =>
     s
       .split(delimiter)
@@ -46,6 +51,7 @@ export function kubeconfigFiles(setting: string, env: NodeJS.ProcessEnv, home: s
       .filter((f) => f.length > 0)
       .map((f) => (f.startsWith('~/') ? join(home, f.slice(2)) : f));
   if (setting.trim()) return split(setting);
+  if (vsKubernetes.trim()) return split(vsKubernetes);
   const fromEnv = env['KUBECONFIG'];
   if (fromEnv?.trim()) return split(fromEnv);
   return [join(home, '.kube', 'config')];
@@ -53,34 +59,11 @@ export function kubeconfigFiles(setting: string, env: NodeJS.ProcessEnv, home: s
 
 /** Reads and merges the contexts of `files` (see the module comment for the rules). */
 export function readKubeContexts(files: readonly string[]): KubeContextList {
-  const contexts: KubeContextInfo[] = [];
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  let current: string | null = null;
-  for (const file of files) {
-    if (!existsSync(file)) continue;
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(file);
-    } catch (err) {
-      problems.push(
-        `${file} is not a valid kubeconfig: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      continue;
-    }
-    if (current === null && kc.getCurrentContext()) current = kc.getCurrentContext();
-    for (const ctx of kc.getContexts()) {
-      if (seen.has(ctx.name)) continue;
-      seen.add(ctx.name);
-      contexts.push({
-        name: ctx.name,
-        cluster: ctx.cluster,
-        user: ctx.user,
-        namespace: ctx.namespace ?? null,
-        server: kc.getCluster(ctx.cluster)?.server ?? null,
-        file,
-      });
-    }
-  }
-  return { files: [...files], contexts, current, problems };
+  const set = loadKubeConfigSet(files);
+  return {
+    files: set.files,
+    contexts: set.contexts,
+    current: set.current,
+    problems: set.problems,
+  };
 }

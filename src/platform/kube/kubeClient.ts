@@ -1,0 +1,536 @@
+/**
+ * The one module that imports @kubernetes/client-node (1.4.x: node-fetch based, runs on the
+ * Node 20 of VS Code 1.90–1.100's extension host). Moving to client-node 2.x later changes
+ * this file only: everything else sees `KubeConfigSet`, `ClusterClient` and `KubeError`.
+ *
+ * What client-node does for us: parsing kubeconfig files, every auth kind it supports (bearer
+ * tokens, token files, client certificates, exec credential plugins, OIDC, proxies) through
+ * `applyToHTTPSOptions`, and the watch stream framing through its `Watch` class. The requests
+ * themselves go through node:https so that we control the deadline, page lists with
+ * `limit`/`continue`, and turn each item into a slim record page by page (the generated API
+ * classes would deserialize 150,000 pods into model objects first).
+ */
+import https from 'node:https';
+import http from 'node:http';
+import { existsSync } from 'node:fs';
+// Deep imports keep the generated API clients (most of the package) out of the bundle.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
+
+export type KubeErrorKind =
+  | 'config'
+  | 'exec-plugin'
+  | 'unreachable'
+  | 'tls'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'expired'
+  | 'server'
+  | 'cancelled';
+
+/** A failure talking to a cluster, said in one sentence (`message`). */
+export class KubeError extends Error {
+  constructor(
+    readonly kind: KubeErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+/** How long a request may wait for the server before we call it unreachable. */
+export const REQUEST_TIMEOUT_MS = 7_000;
+
+export interface KubeContextEntry {
+  name: string;
+  cluster: string;
+  user: string;
+  namespace: string | null;
+  server: string | null;
+  /** The file that defined the context. */
+  file: string;
+}
+
+/** Kubeconfig files merged the way kubectl merges them (first definition of a name wins). */
+export interface KubeConfigSet {
+  files: string[];
+  contexts: KubeContextEntry[];
+  current: string | null;
+  /** One sentence per file that could not be read. */
+  problems: string[];
+  /** Internal: the merged config (client-node's type stays inside this module). */
+  readonly merged: KubeConfig;
+}
+
+/** Reads and merges `files`; missing files are skipped, unreadable ones land in `problems`. */
+export function loadKubeConfigSet(files: readonly string[]): KubeConfigSet {
+  const clusters = new Map<string, ReturnType<KubeConfig['getClusters']>[number]>();
+  const users = new Map<string, ReturnType<KubeConfig['getUsers']>[number]>();
+  const contexts = new Map<string, ReturnType<KubeConfig['getContexts']>[number]>();
+  const origin = new Map<string, string>();
+  const problems: string[] = [];
+  let current: string | null = null;
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      problems.push(`${file} is not a valid kubeconfig: ${firstLine(err)}`);
+      continue;
+    }
+    if (current === null && kc.getCurrentContext()) current = kc.getCurrentContext();
+    for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const c of kc.getContexts()) {
+      if (contexts.has(c.name)) continue;
+      contexts.set(c.name, c);
+      origin.set(c.name, file);
+    }
+  }
+  const merged = new KubeConfig();
+  merged.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext: current ?? undefined,
+  });
+  return {
+    files: [...files],
+    current,
+    problems,
+    merged,
+    contexts: [...contexts.values()].map((c) => ({
+      name: c.name,
+      cluster: c.cluster,
+      user: c.user,
+      namespace: c.namespace ?? null,
+      server: clusters.get(c.cluster)?.server ?? null,
+      file: origin.get(c.name) ?? '',
+    })),
+  };
+}
+
+export interface ListOptions {
+  fieldSelector?: string;
+  labelSelector?: string;
+  /** Page size (default 500, as kubectl's --chunk-size). */
+  limit?: number;
+  signal?: AbortSignal;
+  /** Each page's items as it arrives (a view can paint the first rows before the rest). */
+  onPage?: (items: readonly unknown[]) => void;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+/** What a request is doing, for error sentences: `list nodes`, `get configmaps kube-proxy`. */
+export interface RequestPurpose {
+  verb: 'get' | 'list' | 'watch';
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** A connection to one context's API server. */
+export class ClusterClient {
+  readonly context: string;
+  readonly server: string;
+  readonly user: string;
+  private readonly kc: KubeConfig;
+
+  /** @throws KubeError `config` when the context, its cluster or its user is missing. */
+  constructor(set: KubeConfigSet, contextName?: string) {
+    const name = contextName ?? set.current;
+    if (!name) {
+      throw new KubeError(
+        'config',
+        `No current context in ${describeFiles(set.files)}; pass a context name.`,
+      );
+    }
+    const ctx = set.merged.getContextObject(name);
+    if (!ctx) {
+      throw new KubeError('config', `No context named '${name}' in ${describeFiles(set.files)}.`);
+    }
+    const cluster = set.merged.getCluster(ctx.cluster);
+    if (!cluster) {
+      throw new KubeError(
+        'config',
+        `Context '${name}' names cluster '${ctx.cluster}', which no kubeconfig file (${describeFiles(set.files)}) defines.`,
+      );
+    }
+    if (ctx.user && !set.merged.getUser(ctx.user)) {
+      throw new KubeError(
+        'config',
+        `Context '${name}' names user '${ctx.user}', which no kubeconfig file (${describeFiles(set.files)}) defines.`,
+      );
+    }
+    this.kc = new KubeConfig();
+    this.kc.loadFromOptions({
+      clusters: [cluster],
+      users: set.merged.getUsers().filter((u) => u.name === ctx.user),
+      contexts: [ctx],
+      currentContext: name,
+    });
+    this.context = name;
+    this.server = cluster.server;
+    this.user = ctx.user;
+  }
+
+  /** GET one object; `null` when it does not exist (404). */
+  async get(path: string, purpose: RequestPurpose, signal?: AbortSignal): Promise<unknown> {
+    try {
+      return JSON.parse(await this.request(path, purpose, signal));
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'not-found') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Lists `path` page by page (`limit` + `continue`), turning each item into what the caller
+   * keeps with `keep` before the next page is read. A 410 on a `continue` token (the list
+   * took longer than the server keeps it) restarts the list once.
+   */
+  async list<T>(
+    path: string,
+    purpose: RequestPurpose,
+    keep: (item: unknown) => T,
+    options: ListOptions = {},
+  ): Promise<ListResult<T>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.listOnce(path, purpose, keep, options);
+      } catch (e) {
+        if (!(e instanceof KubeError && e.kind === 'expired') || attempt >= 1) throw e;
+      }
+    }
+  }
+
+  private async listOnce<T>(
+    path: string,
+    purpose: RequestPurpose,
+    keep: (item: unknown) => T,
+    options: ListOptions,
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont = '';
+    let resourceVersion = '';
+    do {
+      const query = new URLSearchParams();
+      query.set('limit', String(options.limit ?? 500));
+      if (cont) query.set('continue', cont);
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
+      if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      const page = JSON.parse(
+        await this.request(`${path}?${query.toString()}`, purpose, options.signal),
+      ) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
+      const kept = (page.items ?? []).map(keep);
+      for (const item of kept) items.push(item);
+      options.onPage?.(kept);
+      cont = page.metadata?.continue ?? '';
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Watches `path` from `resourceVersion` with bookmarks on. `onEvent` gets each event;
+   * `onEnd` is called once when the stream ends (null: the server closed it) unless `stop()`
+   * was called first. An ERROR event (410 Expired) arrives through `onEvent`.
+   */
+  async watch(
+    path: string,
+    params: { resourceVersion: string; fieldSelector?: string; timeoutSeconds?: number },
+    onEvent: (type: WatchEventType, object: unknown) => void,
+    onEnd: (err: KubeError | null) => void,
+  ): Promise<WatchHandle> {
+    let stopped = false;
+    const purpose: RequestPurpose = { verb: 'watch', resource: resourceOf(path) };
+    const query: Record<string, string | number | boolean | undefined> = {
+      resourceVersion: params.resourceVersion,
+      allowWatchBookmarks: true,
+      fieldSelector: params.fieldSelector,
+      timeoutSeconds: params.timeoutSeconds,
+    };
+    const end = (err: unknown): void => {
+      if (stopped) return;
+      stopped = true;
+      onEnd(err ? this.toKubeError(err, purpose) : null);
+    };
+    let controller: AbortController | undefined;
+    try {
+      // Credentials first, so that a missing plugin is said as such (the stream's own
+      // error would only say that the request failed); the plugin's token is cached.
+      await this.authenticate({});
+      controller = await withDeadline(
+        new Watch(this.kc).watch(
+          path,
+          query,
+          (type, obj) => {
+            if (!stopped) onEvent(type as WatchEventType, obj);
+          },
+          end,
+        ),
+        REQUEST_TIMEOUT_MS,
+        () => new KubeError('unreachable', this.unreachable('no answer in time')),
+      );
+    } catch (e) {
+      end(e);
+    }
+    return {
+      stop: () => {
+        stopped = true;
+        controller?.abort();
+      },
+    };
+  }
+
+  /** The raw body of a GET, or a KubeError. */
+  private async request(path: string, purpose: RequestPurpose, signal?: AbortSignal) {
+    const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+    await this.authenticate(opts);
+    const url = new URL(this.server + path);
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise<string>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new KubeError('cancelled', 'Cancelled.'));
+        return;
+      }
+      const timedOut = () => new KubeError('unreachable', this.unreachable('no answer in time'));
+      // Until the response starts: a total deadline (connect, TLS, headers). After it: a
+      // deadline on inactivity only, since a 5,000-node list may take longer to stream.
+      const deadline = setTimeout(() => req.destroy(timedOut()), REQUEST_TIMEOUT_MS);
+      const req = lib.request(url, opts, (res) => {
+        clearTimeout(deadline);
+        req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(timedOut()));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(this.toKubeError(e, purpose)));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(body);
+          else reject(this.statusError(code, body, purpose));
+        });
+      });
+      const onAbort = (): void => {
+        req.destroy(new KubeError('cancelled', 'Cancelled.'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (e) => reject(this.toKubeError(e, purpose)));
+      req.on('close', () => {
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+      });
+      req.end();
+    });
+  }
+
+  private unreachable(why: string): string {
+    return `Cannot reach the API server of context '${this.context}' at ${this.server} (${why}).`;
+  }
+
+  private statusError(code: number, body: string, purpose: RequestPurpose): KubeError {
+    let message = '';
+    try {
+      message = String((JSON.parse(body) as { message?: unknown }).message ?? '');
+    } catch {
+      message = body.slice(0, 200);
+    }
+    const what = describePurpose(purpose);
+    switch (code) {
+      case 401:
+        return new KubeError('unauthorized', this.unauthorizedText(), code);
+      case 403:
+        return new KubeError(
+          'forbidden',
+          `User '${this.user}' may not ${what} on context '${this.context}' (403 Forbidden).`,
+          code,
+        );
+      case 404:
+        return new KubeError(
+          'not-found',
+          `The server has no ${purpose.resource}${purpose.name ? ` '${purpose.name}'` : ''} (404).`,
+          code,
+        );
+      case 410:
+        return new KubeError('expired', `The server expired the ${what} (410 Gone).`, code);
+      default:
+        return new KubeError(
+          'server',
+          `The API server answered ${code} to ${what}${message ? `: ${message}` : ''}.`,
+          code,
+        );
+    }
+  }
+
+  /** 401: what to run to get fresh credentials depends on how the user authenticates. */
+  private unauthorizedText(): string {
+    const u = this.kc.getCurrentUser();
+    const lead = `The API server of context '${this.context}' rejected the credentials of user '${this.user}' (401 Unauthorized)`;
+    if (u?.exec?.command) {
+      const argv = [u.exec.command, ...(u.exec.args ?? [])].join(' ');
+      return `${lead}; run \`${argv}\` to check that the credential plugin returns a fresh token, log in again with it, then refresh.`;
+    }
+    if (u?.certData || u?.certFile) {
+      return `${lead}; the client certificate has probably expired or was revoked — export the kubeconfig again (kind: \`kind export kubeconfig --name <cluster>\`; kubeadm: \`kubeadm kubeconfig user\`) and refresh.`;
+    }
+    return `${lead}; the token has probably expired — get a new one (e.g. \`kubectl create token <serviceaccount>\`, or re-run your provider's get-credentials command) and refresh.`;
+  }
+
+  /** Runs the user's auth (exec plugin, token file…) into `opts`, or says why it failed. */
+  private async authenticate(opts: https.RequestOptions): Promise<void> {
+    try {
+      await withDeadline(
+        this.kc.applyToHTTPSOptions(opts),
+        REQUEST_TIMEOUT_MS,
+        () =>
+          new KubeError(
+            'exec-plugin',
+            `The credential plugin of user '${this.user}' did not answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
+          ),
+      );
+    } catch (e) {
+      if (e instanceof KubeError) throw e;
+      const u = this.kc.getCurrentUser();
+      const plugin = u?.exec?.command ?? u?.authProvider?.config?.exec?.command;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (plugin && code === 'ENOENT') {
+        throw new KubeError(
+          'exec-plugin',
+          `The kubeconfig user '${this.user}' needs the credential plugin '${plugin}', which is not installed or not on PATH${pluginHint(plugin)}.`,
+        );
+      }
+      if (plugin) {
+        throw new KubeError(
+          'exec-plugin',
+          `The credential plugin '${plugin}' of user '${this.user}' failed: ${firstLine(e) || 'no output'}.`,
+        );
+      }
+      throw new KubeError(
+        'config',
+        `The credentials of user '${this.user}' could not be read: ${firstLine(e)}.`,
+      );
+    }
+  }
+
+  private toKubeError(e: unknown, purpose: RequestPurpose): KubeError {
+    if (e instanceof KubeError) return e;
+    const err = e as NodeJS.ErrnoException & { statusCode?: number; path?: string };
+    if (typeof err.statusCode === 'number') return this.statusError(err.statusCode, '', purpose);
+    const code = err.code ?? '';
+    if (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
+      return new KubeError(
+        'tls',
+        `TLS failure talking to ${this.server} for context '${this.context}': ${tlsReason(code, err.message)}.`,
+      );
+    }
+    if (code === 'ABORT_ERR' || err.name === 'AbortError') {
+      return new KubeError('cancelled', 'Cancelled.');
+    }
+    if (code in NET_REASONS) {
+      return new KubeError('unreachable', this.unreachable(NET_REASONS[code] ?? code));
+    }
+    return new KubeError('server', `Talking to ${this.server} failed: ${firstLine(e)}.`);
+  }
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'EPROTO',
+]);
+
+const NET_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed',
+  ERR_STREAM_PREMATURE_CLOSE: 'the connection closed mid-stream',
+};
+
+function tlsReason(code: string, message: string): string {
+  switch (code) {
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return "the server's certificate is not signed by the kubeconfig's certificate-authority";
+    case 'CERT_HAS_EXPIRED':
+      return "the server's certificate has expired";
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return "the server's certificate does not name this host (set tls-server-name?)";
+    default:
+      return message.split('\n')[0] ?? code;
+  }
+}
+
+function pluginHint(plugin: string): string {
+  const base = plugin.split('/').pop() ?? plugin;
+  const hints: Record<string, string> = {
+    aws: ' (install the AWS CLI v2)',
+    'aws-iam-authenticator': ' (install aws-iam-authenticator)',
+    kubelogin: ' (install kubelogin: `az aks install-cli`)',
+    'gke-gcloud-auth-plugin': ' (`gcloud components install gke-gcloud-auth-plugin`)',
+  };
+  return hints[base] ?? '';
+}
+
+function describePurpose(p: RequestPurpose): string {
+  const scope = p.namespace ? ` in namespace ${p.namespace}` : ' cluster-wide';
+  return `${p.verb} ${p.resource}${p.name ? ` '${p.name}'` : ''}${scope}`;
+}
+
+/** `pods` from `/api/v1/pods`, `ippools` from `/apis/crd.projectcalico.org/v1/ippools`. */
+function resourceOf(path: string): string {
+  const parts = path.split('?')[0]?.split('/').filter(Boolean) ?? [];
+  return parts[parts.length - 1] ?? path;
+}
+
+function describeFiles(files: readonly string[]): string {
+  return files.length === 0 ? 'no kubeconfig file' : files.join(', ');
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return (text.trim().split('\n')[0] ?? '').trim();
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
