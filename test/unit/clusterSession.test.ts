@@ -153,17 +153,25 @@ test('the datapath plan uses the live node and two real pods of the single k3s n
   }
 });
 
-test('a DaemonSet change re-reads the network within 2 s (Flannel removed → unknown)', async () => {
+test('a DaemonSet change re-reads the network within 2 s (the DaemonSet leaves the evidence)', async () => {
   const changes: SessionChange[] = [];
   const s = open(changes);
   try {
     await s.nodes.firstSync;
-    assert.equal((await s.network()).network.cni, 'flannel');
+    const before = (await s.network()).network;
+    assert.equal(before.cni, 'flannel');
+    assert.ok(before.evidence.some((e) => e.includes('kube-flannel-ds')));
     const ds = api.get('apps/v1', 'DaemonSet', 'kube-flannel-ds', 'kube-flannel');
     assert.ok(ds);
     api.remove('apps/v1', 'DaemonSet', 'kube-flannel-ds', 'kube-flannel');
     await within(2000, () => changes.some((c) => c.kind === 'network'), 'network change');
-    assert.equal((await s.network()).network.mode, null);
+    // The k3s node's annotations still say Flannel VXLAN; only the DaemonSet's word is gone.
+    const after = (await s.network()).network;
+    assert.equal(after.mode, 'flannel-vxlan');
+    assert.ok(
+      !after.evidence.some((e) => e.includes('kube-flannel-ds')),
+      after.evidence.join('; '),
+    );
     api.upsert(ds);
   } finally {
     s.dispose();
