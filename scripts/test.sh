@@ -42,6 +42,7 @@ end install
 
 begin "lint, format and type checks"
 check eslint npx eslint --max-warnings 0 .
+check import-cycles npx depcruise src webview --config .dependency-cruiser.cjs
 check prettier npx prettier --check --log-level warn .
 check typecheck npx tsc -p tsconfig.json --noEmit
 if [ -f webview/tsconfig.json ]; then check typecheck-webview npx tsc -p webview/tsconfig.json --noEmit; fi
