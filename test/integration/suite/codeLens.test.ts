@@ -100,6 +100,9 @@ suite('codelens', () => {
     const shown = api.panel.lastShown();
     assert.equal(shown?.kind, 'datapath');
     assert.match(shown?.title ?? '', /^Calico BGP/);
-    assert.match(shown?.notes[0] ?? '', /^Pod pod-a/);
+    assert.match(shown?.notes[0] ?? '', /^Pod pod-a in namespace default/);
+    // The workload shapes the plan: its pinned node and its labels (workloadDatapath).
+    assert.ok(shown?.notes.includes('The manifest pins its pods to node podpath-worker.'));
+    assert.ok(shown?.notes.some((n) => n.includes('kubectl get pods -n default -l app=netshoot')));
   });
 });
