@@ -199,6 +199,8 @@ export class ProcessRunner {
         extendEnv: options.env === undefined,
         cwd: options.cwd,
         stripFinalNewline: false,
+        // No cap on what is collected (as before execa): a caller that expects a lot of
+        // output streams it with onStdoutLine and collectStdout: false instead.
         maxBuffer: Number.MAX_SAFE_INTEGER,
         ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
         // A generator transform gets one line at a time (execa splits them) and decides
@@ -274,7 +276,7 @@ export class ProcessRunner {
 }
 
 /** The process-wide runner used by the functions below. */
-export const processRunner = new ProcessRunner();
+const processRunner = new ProcessRunner();
 
 /** Where every command's argv, outcome and duration is reported (one sink per process). */
 export function setCommandLog(log: CommandLog | undefined): void {
