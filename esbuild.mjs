@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// `node esbuild.mjs webview cli` builds only dist/webview.js and dist/cli.js.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info' };
 
 const targets = [
@@ -43,7 +45,11 @@ const targets = [
     format: 'iife',
     target: 'es2022',
   },
-].filter((t) => existsSync(t.entryPoints[0]));
+].filter(
+  (t) =>
+    existsSync(t.entryPoints[0]) &&
+    (only.length === 0 || only.some((name) => t.outfile === `dist/${name}.js`)),
+);
 
 if (watch) {
   for (const t of targets) await (await context(t)).watch();

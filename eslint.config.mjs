@@ -23,6 +23,20 @@ const ioModules = [
   'readline',
   'node:readline',
 ].map((name) => ({ name, message: 'src/core is pure: do I/O in src/platform.' }));
+// A clock or randomness in core makes its output depend on when and where it runs.
+const impureModules = ['perf_hooks', 'node:perf_hooks', 'crypto', 'node:crypto'].map((name) => ({
+  name,
+  message: 'src/core has no clock and no randomness: pass times and ids in.',
+}));
+// The webview runs in the browser and talks to the extension only through src/protocol.ts.
+const webviewRings = {
+  regex: '(^|/)src/(platform|ui)(/|$)',
+  message: 'webview/ may not import src/platform or src/ui: share types through src/protocol.ts.',
+};
+const toolkitOnlyInUi = {
+  group: ['@vscode/webview-ui-toolkit', '@vscode/webview-ui-toolkit/*'],
+  message: 'Only webview/ui/ may use the webview UI toolkit.',
+};
 
 export default tseslint.config(
   {
@@ -55,7 +69,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [noVscode, ...ioModules],
+          paths: [noVscode, ...ioModules, ...impureModules],
           patterns: [
             {
               group: ['**/platform/**', '**/ui/**'],
@@ -69,6 +83,20 @@ export default tseslint.config(
         { name: 'process', message: 'src/core is pure: no process access.' },
         { name: 'Buffer', message: 'src/core uses Uint8Array, not Buffer.' },
         { name: 'setTimeout', message: 'src/core has no clock.' },
+        { name: 'performance', message: 'src/core has no clock: pass time in.' },
+        { name: 'crypto', message: 'src/core has no randomness: pass ids in.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // `new Date()` is now, and a Date from parts reads the machine's time zone.
+          selector: "NewExpression[callee.name='Date']",
+          message: 'src/core has no clock or time zone: no `new Date`; pass times in as numbers.',
+        },
+        {
+          selector: "CallExpression[callee.name='Date']",
+          message: 'src/core has no clock: `Date()` is now; pass time in.',
+        },
       ],
       'no-restricted-properties': [
         'error',
@@ -91,23 +119,15 @@ export default tseslint.config(
   {
     files: ['webview/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': ['error', { patterns: [webviewRings] }] },
   },
   {
     // The toolkit is deprecated upstream: keep the swap to @vscode-elements a one-folder change.
+    // (This object's rule options replace the one above, so it repeats webviewRings.)
     files: ['webview/**/*.ts'],
     ignores: ['webview/ui/**'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@vscode/webview-ui-toolkit', '@vscode/webview-ui-toolkit/*'],
-              message: 'Only webview/ui/ may use the webview UI toolkit.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [webviewRings, toolkitOnlyInUi] }],
     },
   },
 );

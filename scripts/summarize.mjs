@@ -18,7 +18,7 @@ for (const f of files) {
   skipped += c.skipped;
   const parts = [`${c.passed} passed`, `${c.failed} failed`];
   if (c.skipped) parts.push(`${c.skipped} skipped`);
-  console.log(`  ${c.stage.padEnd(14)} ${parts.join(', ')}`);
+  console.log(`  ${c.stage.padEnd(22)} ${parts.join(', ')}`);
   for (const r of c.skipReasons ?? []) console.log(`    skipped: ${r}`);
 }
 if (passed + failed === 0) failed = 1;

@@ -2,7 +2,8 @@
 # All of Podpath's tests, on a fresh Debian/Ubuntu machine: installs what they
 # need, then runs lint and type checks, the unit tests (the offline-lab tests run
 # for real as root; without root they skip and say so), the extension's Mocha suite
-# inside code-server's real extension host, and the Playwright UI test. The last
+# inside code-server's real extension host, and the Playwright UI test, both on VS Code 1.100
+# and on 1.90 (the minimum engines.vscode allows). The last
 # line is `N passed, N failed[, N skipped]`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +33,15 @@ write_static() {
     "$static_pass" "$static_fail" "$(IFS=,; echo "${static_failed[*]:-}")"
 }
 
+# The workbench stages run on two VS Code versions: code-server 4.100.3 (VS Code 1.100, what
+# people run) and 4.90.3 (VS Code 1.90, the minimum engines.vscode promises).
+workbenches=("4.100.3 1.100" "4.90.3 1.90")
+
 begin "install"
-if ! bash scripts/installDeps.sh all || ! bash scripts/e2e/installWorkbench.sh; then
+installWorkbenches() {
+  for w in "${workbenches[@]}"; do CODE_SERVER_VERSION=${w% *} bash scripts/e2e/installWorkbench.sh || return 1; done
+}
+if ! bash scripts/installDeps.sh all || ! installWorkbenches; then
   echo "installing dependencies failed" >&2
   static_fail=$((static_fail + 1)); static_failed+=(install); write_static
   node scripts/summarize.mjs; exit 1
@@ -42,6 +50,7 @@ end install
 
 begin "lint, format and type checks"
 check eslint npx eslint --max-warnings 0 .
+check import-cycles npx depcruise src webview --config .dependency-cruiser.cjs
 check prettier npx prettier --check --log-level warn .
 check typecheck npx tsc -p tsconfig.json --noEmit
 if [ -f webview/tsconfig.json ]; then check typecheck-webview npx tsc -p webview/tsconfig.json --noEmit; fi
@@ -56,17 +65,24 @@ ensure_counts unit
 end unit
 
 if grep -q '"test:workbench"' package.json; then
-  begin "extension Mocha suite in code-server's extension host"
-  timeout -s KILL 900 npm run --silent test:workbench
-  ensure_counts workbench
-  end workbench
+  for w in "${workbenches[@]}"; do
+    stage="workbench-vscode-${w#* }"
+    begin "extension Mocha suite in code-server ${w% *}'s extension host (VS Code ${w#* })"
+    CODE_SERVER_VERSION=${w% *} PODPATH_STAGE=$stage timeout -s KILL 900 npm run --silent test:workbench
+    ensure_counts "$stage"
+    end "$stage"
+  done
 fi
 
 if grep -q '"test:ui"' package.json; then
-  begin "Playwright UI test in code-server"
-  timeout -s KILL 900 npm run --silent test:ui
-  ensure_counts ui
-  end ui
+  node scripts/e2e/packageVsix.mjs
+  for w in "${workbenches[@]}"; do
+    stage="ui-vscode-${w#* }"
+    begin "Playwright UI test in code-server ${w% *} (VS Code ${w#* })"
+    CODE_SERVER_VERSION=${w% *} PODPATH_STAGE=$stage timeout -s KILL 900 node scripts/runNodeTests.mjs "$stage" test/e2e
+    ensure_counts "$stage"
+    end "$stage"
+  done
 fi
 
 echo

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import { setCommandLog } from './platform/exec/runner';
+import { setCommandLog, stopAllTools } from './platform/exec/runner';
 import type { PodpathApi } from './ui/api';
 import { ManifestCodeLensProvider, MANIFEST_SELECTOR } from './ui/codelens/manifestCodeLens';
 import { registerCommands } from './ui/commands/registerCommands';
@@ -84,6 +84,8 @@ export function activate(context: vscode.ExtensionContext): PodpathApi {
   };
 }
 
-export function deactivate(): void {
+/** Stops the captures and lab daemons still running, so none outlives the extension. */
+export function deactivate(): Promise<void> {
   setCommandLog(undefined);
+  return stopAllTools();
 }

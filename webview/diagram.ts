@@ -1,8 +1,10 @@
 /**
  * Draws the panel's Mermaid sequence diagram. Mermaid runs with
- * `securityLevel: 'strict'` (labels sanitised, no click handlers); its SVG is
- * the only markup the panel injects, and even that is parsed in an inert
- * <template> and stripped of scripts and event attributes before it is shown.
+ * `securityLevel: 'strict'` (labels sanitised, no click handlers), SVG text labels, and
+ * settings a diagram's init directive cannot override; its SVG is the only markup the
+ * panel injects, and even that is parsed in an inert <template> and cut down to an
+ * allowlist of drawing elements, without handlers, outside links or CSS that loads
+ * anything, before it is shown (test/unit/webviewHostile.test.ts).
  * The theme follows VS Code's body class and the diagram is redrawn when it
  * changes. After each drawing the host is told what a person sees (`rendered`).
  */
@@ -70,6 +72,27 @@ function configureMermaid(): void {
     startOnLoad: false,
     securityLevel: 'strict',
     suppressErrorRendering: true,
+    // SVG text labels, never HTML in a foreignObject (the kind topology flowchart included).
+    htmlLabels: false,
+    flowchart: { htmlLabels: false },
+    // What a `%%{init}%%` directive in a diagram may not change: mermaid's own list, plus the
+    // labels, the theme (it follows VS Code) and themeCSS (CSS from the diagram's text).
+    secure: [
+      'secure',
+      'securityLevel',
+      'startOnLoad',
+      'maxTextSize',
+      'suppressErrorRendering',
+      'maxEdges',
+      'htmlLabels',
+      'flowchart',
+      'sequence',
+      'theme',
+      'themeVariables',
+      'themeCSS',
+      'fontFamily',
+      'darkMode',
+    ],
     ...currentTheme(),
     ...(family ? { fontFamily: family } : {}),
     // Fit the panel's width (CSS keeps a minimum and scrolls below it).
@@ -77,22 +100,59 @@ function configureMermaid(): void {
   });
 }
 
-/** Parses mermaid's SVG without running anything and drops what could act. */
+/**
+ * The SVG elements our diagrams are drawn with (sequence diagrams and the kind topology
+ * flowchart, with text labels). Anything else in mermaid's output (HTML, images, links,
+ * animations, scripts) is dropped with its content.
+ */
+const SVG_ELEMENTS = new Set(
+  (
+    'svg g defs style symbol marker use title desc path line rect circle ellipse polygon ' +
+    'polyline text tspan clipPath linearGradient radialGradient stop filter feDropShadow ' +
+    'feGaussianBlur feOffset feFlood feComposite feMerge feMergeNode feBlend'
+  )
+    .toLowerCase()
+    .split(' '),
+);
+
+/**
+ * Drops CSS that could fetch something: @import, and url() / image-set() to anything but a
+ * fragment of this SVG. Backslashes go first, as `\75 rl(` is url( to a CSS parser.
+ */
+function inertCss(css: string): string {
+  return css
+    .replace(/\\/g, '')
+    .replace(/@import[^;]*;?/gi, '')
+    .replace(
+      /(?:url|image-set|-webkit-image-set|image|cross-fade)\(\s*(?!['"]?#)[^)]*\)/gi,
+      'none',
+    );
+}
+
+/**
+ * Parses mermaid's SVG without running anything and keeps only what draws: the elements
+ * above, no event handlers, no links but those to fragments inside the SVG, no CSS that
+ * loads anything.
+ */
 function inertSvg(svg: string): DocumentFragment {
   const template = document.createElement('template');
   template.innerHTML = svg;
   const fragment = template.content;
-  for (const node of Array.from(fragment.querySelectorAll('script, foreignObject iframe'))) {
-    node.remove();
-  }
   for (const node of Array.from(fragment.querySelectorAll('*'))) {
+    // Inside an element already dropped.
+    if (!fragment.contains(node)) continue;
+    if (!SVG_ELEMENTS.has(node.localName.toLowerCase())) {
+      node.remove();
+      continue;
+    }
     for (const attr of Array.from(node.attributes)) {
       const name = attr.name.toLowerCase();
       const isHandler = name.startsWith('on');
-      const isScriptLink =
-        (name === 'href' || name === 'xlink:href') && /^\s*javascript:/i.test(attr.value);
-      if (isHandler || isScriptLink) node.removeAttribute(attr.name);
+      const isLink = (name === 'href' || name.endsWith(':href')) && !attr.value.startsWith('#');
+      if (isHandler || isLink) node.removeAttribute(attr.name);
+      else if (name === 'style') node.setAttribute('style', inertCss(attr.value));
     }
+    if (node.localName === 'style') node.textContent = inertCss(node.textContent ?? '');
   }
   return fragment;
 }

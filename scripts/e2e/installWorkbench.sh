@@ -43,10 +43,18 @@ else
   export TMPDIR="$CACHE/tmp"
   mkdir -p "$TMPDIR"
   # @vscode/ripgrep's postinstall would download ripgrep 13.0.0 from GitHub; Debian's rg is the
-  # same release, so seed its download cache with a tar.gz holding just `rg`.
-  rgCache="$TMPDIR/vscode-ripgrep-cache-1.15.11"
-  mkdir -p "$rgCache"
-  tar -czf "$rgCache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C /usr/bin rg
+  # same release, so seed its download cache with a tar.gz holding just `rg`. The cache folder
+  # is named after @vscode/ripgrep's own version: 1.15.11 in code-server 4.100.3, 1.15.9 in
+  # 4.90.3 (the minimum VS Code, 1.90); both fetch ripgrep v13.0.0-10.
+  for rgVersion in 1.15.9 1.15.10 1.15.11; do
+    rgCache="$TMPDIR/vscode-ripgrep-cache-$rgVersion"
+    mkdir -p "$rgCache"
+    tar -czf "$rgCache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C /usr/bin rg
+  done
+  # code-server 4.90.3 builds kerberos 2.0.1 against this Node's headers, whose newer N-API
+  # finalizer type its bundled node-addon-api predates: a pointer-constness error that
+  # -fpermissive turns back into the warning it was.
+  export CXXFLAGS="${CXXFLAGS:-} -fpermissive"
   # node-pty's postinstall runs `npx node-gyp` (yes), refuses root without unsafe_perm, and
   # node-gyp should use the local Node headers rather than download them (nodedir).
   export npm_config_yes=true npm_config_unsafe_perm=true npm_config_nodedir=/usr

@@ -4,13 +4,16 @@
 // out/test/integration/index.js, relays Mocha's output, and writes
 // test-results/counts/workbench.json. Anything that stops the suite from running is a failure.
 // Usage: node --import tsx scripts/e2e/runWorkbenchTests.ts [repoRoot]
-// Env: PODPATH_WORKBENCH_TIMEOUT_MS (whole run, default 600000), PODPATH_KEEP_SCRATCH=1.
+// Env: PODPATH_WORKBENCH_TIMEOUT_MS (whole run, default 600000), PODPATH_KEEP_SCRATCH=1,
+// CODE_SERVER_VERSION (which install, default 4.100.3), PODPATH_STAGE (the counts' stage name
+// and results folder, default workbench; scripts/test.sh names one per VS Code version).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import type { CodeServer, Scratch, StageCounts } from './workbench';
 import {
+  codeServerVersion,
   ensureCodeServer,
   launchBrowser,
   makeScratch,
@@ -21,9 +24,9 @@ import {
   writeCounts,
 } from './workbench';
 
-const stage = 'workbench';
+const stage = process.env['PODPATH_STAGE'] ?? 'workbench';
 const repoRoot = resolve(process.argv[2] ?? '.');
-const resultsDir = join(repoRoot, 'test-results', 'workbench');
+const resultsDir = join(repoRoot, 'test-results', stage);
 const mochaLog = join(resultsDir, 'mocha.log');
 const totalTimeoutMs = Number(process.env['PODPATH_WORKBENCH_TIMEOUT_MS'] ?? 600_000);
 const started = Date.now();
@@ -70,7 +73,9 @@ async function runSuite(scratch: Scratch): Promise<StageCounts> {
       // The extension host inherits the server's environment: index.ts reads these.
       env: { PODPATH_COUNTS_FILE: countsFile, PODPATH_STAGE: stage },
     });
-    console.log(`workbench: code-server ${server.origin} up after ${Date.now() - started} ms`);
+    console.log(
+      `${stage}: code-server ${codeServerVersion} ${server.origin} up after ${Date.now() - started} ms`,
+    );
     browser = await launchBrowser(scratch);
     const page = browser.pages()[0] ?? (await browser.newPage());
 
@@ -110,7 +115,7 @@ async function runSuite(scratch: Scratch): Promise<StageCounts> {
     if (!existsSync(countsFile)) {
       return fail(
         `the extension host exited (code ${String(exitCode)}) without running the suite; ` +
-          `see ${mochaLog} and test-results/workbench/code-server.log`,
+          `see ${mochaLog} and test-results/${stage}/code-server.log`,
       );
     }
     const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as StageCounts;

@@ -29,8 +29,10 @@ import {
 const repoRoot = resolve(process.env['PODPATH_REPO_ROOT'] ?? join(__dirname, '..', '..'));
 const workspace = join(repoRoot, 'test', 'fixtures', 'workspace');
 const captureFolder = join(workspace, 'captures', 'flannel-vxlan');
-const shots = join(repoRoot, 'test-results', 'screenshots');
-const logDir = join(repoRoot, 'test-results', 'ui');
+// PODPATH_STAGE (set by scripts/test.sh per VS Code version) keeps each run's files apart.
+const stage = process.env['PODPATH_STAGE'];
+const shots = join(repoRoot, 'test-results', ...(stage ? [stage] : []), 'screenshots');
+const logDir = join(repoRoot, 'test-results', stage ?? 'ui');
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   version: string;
 };

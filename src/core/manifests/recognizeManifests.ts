@@ -192,6 +192,51 @@ function recognizeService(doc: Json, range: LineRange): ServiceManifest {
     namespace: str(metadata.namespace),
     type: str(spec.type) ?? 'ClusterIP',
     ports,
+    selector: labelMap(spec.selector),
+  };
+}
+
+/** Label maps keep only string-valued entries (YAML may give numbers or booleans). */
+function labelMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(obj(v))) {
+    const text = str(value);
+    if (text !== null) out[k] = text;
+  }
+  return out;
+}
+
+function recognizeWorkload(
+  doc: Json,
+  kind: WorkloadManifest['workloadKind'],
+  range: LineRange,
+): WorkloadManifest {
+  const metadata = obj(doc.metadata);
+  const spec = obj(doc.spec);
+  // A Pod's own spec; a Deployment's or DaemonSet's pod template.
+  const template = kind === 'Pod' ? doc : obj(spec.template);
+  const podSpec = obj(template.spec);
+  const ports = arr(podSpec.containers)
+    .map(obj)
+    .flatMap((c) => arr(c.ports).map(obj))
+    .flatMap((p) => {
+      const containerPort = num(p.containerPort);
+      if (containerPort === null) return [];
+      return [{ name: str(p.name), containerPort, protocol: str(p.protocol) ?? 'TCP' }];
+    });
+  const nodeSelector = obj(podSpec.nodeSelector);
+  return {
+    kind: 'workload',
+    range,
+    workloadKind: kind,
+    name: str(metadata.name),
+    namespace: str(metadata.namespace),
+    labels: labelMap(obj(template.metadata).labels),
+    selector: kind === 'Pod' ? null : labelMap(obj(spec.selector).matchLabels),
+    replicas: kind === 'Deployment' ? num(spec.replicas) : null,
+    hostNetwork: podSpec.hostNetwork === true,
+    nodeName: str(podSpec.nodeName) ?? str(nodeSelector['kubernetes.io/hostname']),
+    ports,
   };
 }
 
@@ -213,14 +258,7 @@ function recognizeDocument(doc: Json, range: LineRange): RecognizedManifest | nu
     if (calico) return calico;
   }
   if (kind === 'Pod' || kind === 'Deployment' || kind === 'DaemonSet') {
-    const workload: WorkloadManifest = {
-      kind: 'workload',
-      range,
-      workloadKind: kind,
-      name: str(metadata.name),
-      namespace: str(metadata.namespace),
-    };
-    return workload;
+    return recognizeWorkload(doc, kind, range);
   }
   if (kind === 'Service' && (apiVersion === 'v1' || apiVersion === '')) {
     return recognizeService(doc, range);

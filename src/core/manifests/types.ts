@@ -50,12 +50,31 @@ export interface CalicoPoolManifest {
   cniMode: CniMode;
 }
 
+export interface ContainerPort {
+  name: string | null;
+  containerPort: number;
+  /** `TCP` when the manifest does not say. */
+  protocol: string;
+}
+
 export interface WorkloadManifest {
   kind: 'workload';
   range: LineRange;
   workloadKind: 'Pod' | 'Deployment' | 'DaemonSet';
   name: string | null;
   namespace: string | null;
+  /** The pods' labels: a Pod's own, a Deployment's or DaemonSet's pod template's. */
+  labels: Record<string, string>;
+  /** `spec.selector.matchLabels` of a Deployment or DaemonSet; null for a Pod. */
+  selector: Record<string, string> | null;
+  /** `spec.replicas` of a Deployment (null when unset, which means 1). */
+  replicas: number | null;
+  /** `hostNetwork: true`: the pods share their node's network namespace. */
+  hostNetwork: boolean;
+  /** `spec.nodeName`, or the `kubernetes.io/hostname` nodeSelector: the node the pods run on. */
+  nodeName: string | null;
+  /** Every container's declared ports, in order. */
+  ports: ContainerPort[];
 }
 
 export interface ServicePort {
@@ -74,6 +93,8 @@ export interface ServiceManifest {
   /** `ClusterIP` when the manifest does not say. */
   type: string;
   ports: ServicePort[];
+  /** `spec.selector`: the labels of the pods it sends to (empty: no selector). */
+  selector: Record<string, string>;
 }
 
 export type RecognizedManifest =

@@ -1,10 +1,18 @@
 /**
  * The one process runner. Every external command in Podpath goes through here as
- * an argv array (never a shell string), with a timeout, an AbortSignal that kills
- * the child, and a `ToolError` that says what failed. A log sink sees every
- * command with its duration (the extension points it at the "Podpath" output channel).
+ * an argv array (never a shell string). execa does the process work: the timeout and
+ * the `cancelSignal`, the forced SIGKILL when a killed child does not exit within its
+ * grace period, splitting stdout and stderr into lines, and killing children that are
+ * still running when the extension host or the CLI exits. What this module adds is the
+ * `ToolError` that says what failed (argv, exit code, first stderr lines), a log sink
+ * that sees every command with its duration (the extension points it at the "Podpath"
+ * output channel), and `stopAll()` for the extension's deactivate.
+ *
+ * execa is ESM-only and the extension bundle is CommonJS: it is loaded with `import()`,
+ * which esbuild inlines into the bundle and which tsx leaves to Node's ESM loader in tests.
  */
-import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Options, Result, ResultPromise } from 'execa';
 
 export type ToolErrorKind = 'not-found' | 'exit' | 'timeout' | 'cancelled';
 
@@ -60,13 +68,6 @@ export interface CommandLogEntry {
 
 export type CommandLog = (entry: CommandLogEntry) => void;
 
-let commandLog: CommandLog | undefined;
-
-/** Where every command's argv, outcome and duration is reported (one sink per process). */
-export function setCommandLog(log: CommandLog | undefined): void {
-  commandLog = log;
-}
-
 export interface RunOptions {
   signal?: AbortSignal;
   /** Milliseconds; 0 or absent means no limit. */
@@ -77,14 +78,17 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** Called with each complete stderr line as it arrives. */
   onStderrLine?: (line: string) => void;
-  /** Keep stdout in the result (default true). Turn off for long streams. */
+  /** Keep stdout in the result (default true for runTool, false for startTool). */
   collectStdout?: boolean;
   /** Exit codes that count as success (default [0]). */
   okExitCodes?: readonly number[];
+  /** The child's whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Signal sent on cancel or timeout (default SIGTERM, then SIGKILL after 2 s). */
+  /** Signal sent on cancel or timeout (default SIGTERM). */
   killSignal?: NodeJS.Signals;
+  /** How long a child may take to exit after killSignal before SIGKILL (default 2000 ms). */
+  forceKillAfterMs?: number;
 }
 
 export interface RunResult {
@@ -94,141 +98,10 @@ export interface RunResult {
   durationMs: number;
 }
 
-const MAX_STDERR = 64 * 1024;
-
-function firstLines(text: string, n: number): string {
-  return text.split('\n').slice(0, n).join('\n');
-}
-
-/** Splits a byte stream into lines without holding more than one partial line. */
-function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
-  let rest = '';
-  return {
-    push(chunk: string) {
-      const text = rest + chunk;
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        onLine(text.slice(start, nl));
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    },
-    end() {
-      if (rest.length > 0) onLine(rest);
-      rest = '';
-    },
-  };
-}
-
-/**
- * Runs argv[0] with argv[1..] and resolves when it exits successfully; rejects
- * with a ToolError otherwise.
- */
-export function runTool(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const [file, ...args] = argv;
-  if (file === undefined) return Promise.reject(new Error('runTool needs a command'));
-  const started = Date.now();
-  const okCodes = options.okExitCodes ?? [0];
-  const collect = options.collectStdout ?? true;
-
-  return new Promise<RunResult>((resolve, reject) => {
-    const log = (exitCode: number | null, outcome: CommandLogEntry['outcome']): void => {
-      commandLog?.({ argv, durationMs: Date.now() - started, exitCode, outcome });
-    };
-    if (options.signal?.aborted) {
-      log(null, 'cancelled');
-      reject(new ToolError('cancelled', argv, null, ''));
-      return;
-    }
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    let killedFor: 'timeout' | 'cancelled' | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-
-    const child = spawn(file, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: options.env ?? process.env,
-      cwd: options.cwd,
-    });
-
-    const outLines = options.onStdoutLine ? lineSplitter(options.onStdoutLine) : undefined;
-    const errLines = options.onStderrLine ? lineSplitter(options.onStderrLine) : undefined;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (collect) stdout += chunk;
-      outLines?.push(chunk);
-    });
-    child.stderr.on('data', (chunk: string) => {
-      if (stderr.length < MAX_STDERR) stderr += chunk;
-      errLines?.push(chunk);
-    });
-    child.stdin.on('error', () => {
-      /* the child may exit before reading its input */
-    });
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
-
-    const kill = (why: 'timeout' | 'cancelled'): void => {
-      if (killedFor || settled) return;
-      killedFor = why;
-      child.kill(options.killSignal ?? 'SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      killTimer.unref();
-    };
-    const onAbort = (): void => kill('cancelled');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.timeoutMs && options.timeoutMs > 0) {
-      timeoutTimer = setTimeout(() => kill('timeout'), options.timeoutMs);
-    }
-
-    const finish = (): void => {
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      if (timeoutTimer) clearTimeout(timeoutTimer);
-      if (killTimer) clearTimeout(killTimer);
-    };
-
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (settled) return;
-      finish();
-      if (err.code === 'ENOENT') {
-        log(null, 'not-found');
-        reject(new ToolError('not-found', argv, null, ''));
-      } else {
-        log(null, 'exit');
-        reject(new ToolError('exit', argv, null, err.message));
-      }
-    });
-    child.on('close', (code, signal) => {
-      if (settled) return;
-      finish();
-      outLines?.end();
-      errLines?.end();
-      if (killedFor) {
-        log(code, killedFor);
-        reject(new ToolError(killedFor, argv, code, firstLines(stderr, 10)));
-        return;
-      }
-      const exitCode = code ?? (signal ? 128 : -1);
-      if (!okCodes.includes(exitCode)) {
-        log(exitCode, 'exit');
-        reject(new ToolError('exit', argv, exitCode, firstLines(stderr, 10)));
-        return;
-      }
-      log(exitCode, 'ok');
-      resolve({ stdout, stderr, exitCode, durationMs: Date.now() - started });
-    });
-  });
-}
-
 /** A long-running child the caller stops itself (tcpdump, bird). */
 export interface ToolProcess {
   readonly argv: readonly string[];
+  /** The child's pid once it has been spawned (a moment after startTool returns). */
   readonly pid: number | undefined;
   /** Resolves when the process has exited, with its result; rejects like runTool. */
   readonly done: Promise<RunResult>;
@@ -236,95 +109,191 @@ export interface ToolProcess {
   stop(signal?: NodeJS.Signals): void;
 }
 
+/** Stderr kept for the error message; the rest is still passed to onStderrLine. */
+const MAX_STDERR = 64 * 1024;
+const DEFAULT_FORCE_KILL_MS = 2000;
+
+function firstLines(text: string, n: number): string {
+  return text.split('\n').slice(0, n).join('\n');
+}
+
+/** The shell's convention for a child killed by a signal: 128 + the signal's number. */
+function signalExitCode(signal: string | undefined): number {
+  const n = signal ? constants.signals[signal as NodeJS.Signals] : undefined;
+  return n === undefined ? -1 : 128 + n;
+}
+
 /**
- * Starts argv and returns at once. `stop()` signals the child; a signal-caused exit
- * after stop() counts as success.
+ * Runs argv arrays through execa. One instance per process (see the module functions
+ * below); it owns the log sink and the set of children still running.
  */
-export function startTool(argv: readonly string[], options: RunOptions = {}): ToolProcess {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new Error('startTool needs a command');
-  const started = Date.now();
-  let stopped = false;
-  let stdout = '';
-  let stderr = '';
-  const collect = options.collectStdout ?? false;
-  const child = spawn(file, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    detached: false,
-  });
-  const outLines = options.onStdoutLine ? lineSplitter(options.onStdoutLine) : undefined;
-  const errLines = options.onStderrLine ? lineSplitter(options.onStderrLine) : undefined;
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    if (collect) stdout += chunk;
-    outLines?.push(chunk);
-  });
-  child.stderr.on('data', (chunk: string) => {
-    if (stderr.length < MAX_STDERR) stderr += chunk;
-    errLines?.push(chunk);
-  });
+export class ProcessRunner {
+  private log: CommandLog | undefined;
+  /** Children still running, each with the controller that cancels it (for stopAll). */
+  private readonly running = new Map<ResultPromise, AbortController>();
 
-  const done = new Promise<RunResult>((resolve, reject) => {
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    let cancelled = false;
-    let timedOut = false;
-    const onAbort = (): void => {
-      cancelled = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+  /** Where every command's argv, outcome and duration is reported. */
+  setLog(log: CommandLog | undefined): void {
+    this.log = log;
+  }
+
+  /** How many children are running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Runs argv[0] with argv[1..] and resolves when it exits with an ok exit code;
+   * rejects with a ToolError otherwise.
+   */
+  run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (argv[0] === undefined) return Promise.reject(new Error('runTool needs a command'));
+    return this.launch(argv, { collectStdout: true, ...options }).done;
+  }
+
+  /**
+   * Starts argv and returns at once. `stop()` signals the child; any exit after stop()
+   * counts as success.
+   */
+  start(argv: readonly string[], options: RunOptions = {}): ToolProcess {
+    if (argv[0] === undefined) throw new Error('startTool needs a command');
+    const tool = this.launch(argv, options);
+    // A caller that only stops the process must not see an unhandled rejection.
+    tool.done.catch(() => undefined);
+    return tool;
+  }
+
+  /** The one spawn path behind run() and start(). */
+  private launch(argv: readonly string[], options: RunOptions): ToolProcess {
+    const [file, ...args] = argv as [string, ...string[]];
+    const started = Date.now();
+    let child: ResultPromise | undefined;
+    let stopWith: NodeJS.Signals | undefined;
+
+    const finish = (outcome: CommandLogEntry['outcome'], exitCode: number | null): void => {
+      this.log?.({ argv, durationMs: Date.now() - started, exitCode, outcome });
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-    if (options.timeoutMs && options.timeoutMs > 0) {
-      timeoutTimer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-      }, options.timeoutMs);
-    }
-    const log = (exitCode: number | null, outcome: CommandLogEntry['outcome']): void => {
-      commandLog?.({ argv, durationMs: Date.now() - started, exitCode, outcome });
+    const fail = (kind: ToolErrorKind, exitCode: number | null, stderr: string): ToolError => {
+      finish(kind, exitCode);
+      return new ToolError(kind, argv, exitCode, firstLines(stderr, 10));
     };
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (timeoutTimer) clearTimeout(timeoutTimer);
-      const kind: ToolErrorKind = err.code === 'ENOENT' ? 'not-found' : 'exit';
-      log(null, kind);
-      reject(new ToolError(kind, argv, null, err.message));
-    });
-    child.on('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (timeoutTimer) clearTimeout(timeoutTimer);
-      outLines?.end();
-      errLines?.end();
-      const exitCode = code ?? (signal ? 128 : -1);
-      const durationMs = Date.now() - started;
-      if (cancelled || timedOut) {
-        const kind = cancelled ? 'cancelled' : 'timeout';
-        log(code, kind);
-        reject(new ToolError(kind, argv, code, firstLines(stderr, 10)));
-      } else if (exitCode === 0 || (stopped && (signal !== null || exitCode !== 0))) {
-        log(exitCode, 'ok');
-        resolve({ stdout, stderr, exitCode, durationMs });
-      } else {
-        log(exitCode, 'exit');
-        reject(new ToolError('exit', argv, exitCode, firstLines(stderr, 10)));
+
+    const done = (async (): Promise<RunResult> => {
+      const { execa } = await import('execa');
+      if (options.signal?.aborted) throw fail('cancelled', null, '');
+      const collect = options.collectStdout ?? false;
+      const onOut = options.onStdoutLine;
+      const onErr = options.onStderrLine;
+      let stderrKept = 0;
+      const cancel = new AbortController();
+      const execaOptions: Options = {
+        reject: false,
+        cancelSignal: options.signal
+          ? AbortSignal.any([options.signal, cancel.signal])
+          : cancel.signal,
+        timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : 0,
+        killSignal: options.killSignal ?? 'SIGTERM',
+        forceKillAfterDelay: options.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS,
+        cleanup: true,
+        env: options.env,
+        extendEnv: options.env === undefined,
+        cwd: options.cwd,
+        stripFinalNewline: false,
+        // No cap on what is collected (as before execa): a caller that expects a lot of
+        // output streams it with onStdoutLine and collectStdout: false instead.
+        maxBuffer: Number.MAX_SAFE_INTEGER,
+        ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+        // A generator transform gets one line at a time (execa splits them) and decides
+        // what is kept in the result.
+        stdout: onOut
+          ? function* (line: unknown) {
+              onOut(String(line));
+              if (collect) yield line;
+            }
+          : collect
+            ? 'pipe'
+            : 'ignore',
+        stderr: function* (line: unknown) {
+          const text = String(line);
+          onErr?.(text);
+          if (stderrKept < MAX_STDERR) {
+            stderrKept += text.length + 1;
+            yield line;
+          }
+        },
+      };
+      child = execa(file, args, execaOptions);
+      this.running.set(child, cancel);
+      if (stopWith) child.kill(stopWith);
+      let result: Result;
+      try {
+        result = await child;
+      } finally {
+        this.running.delete(child);
       }
-    });
-  });
-  // A caller that only stops the process must not see an unhandled rejection.
-  done.catch(() => undefined);
+      const stdout = typeof result.stdout === 'string' ? result.stdout : '';
+      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+      const exitCode = result.exitCode ?? null;
+      if (result.isCanceled) throw fail('cancelled', exitCode, stderr);
+      if (result.timedOut) throw fail('timeout', exitCode, stderr);
+      if (result.failed && exitCode === null && !result.signal) {
+        // The child never ran (spawn failed) or execa itself failed.
+        const code = (result as { code?: unknown }).code;
+        if (code === 'ENOENT') throw fail('not-found', null, '');
+        const message = (result as { originalMessage?: string }).originalMessage ?? result.message;
+        throw fail('exit', null, message ?? '');
+      }
+      const code = exitCode ?? signalExitCode(result.signal);
+      const okCodes = options.okExitCodes ?? [0];
+      if (stopWith === undefined && !okCodes.includes(code)) throw fail('exit', code, stderr);
+      finish('ok', code);
+      return { stdout, stderr, exitCode: code, durationMs: Date.now() - started };
+    })();
 
-  return {
-    argv,
-    pid: child.pid,
-    done,
-    stop(signal: NodeJS.Signals = 'SIGINT') {
-      stopped = true;
-      child.kill(signal);
-    },
-  };
+    return {
+      argv,
+      get pid() {
+        return child?.pid;
+      },
+      done,
+      stop(signal: NodeJS.Signals = 'SIGINT') {
+        stopWith = signal;
+        child?.kill(signal);
+      },
+    };
+  }
+
+  /**
+   * Cancels every child still running (killSignal, then SIGKILL after the grace period; each
+   * rejects as 'cancelled') and waits for them to exit. For the extension's deactivate; the
+   * process's own exit is covered by execa's `cleanup`.
+   */
+  async stopAll(): Promise<void> {
+    const children = [...this.running];
+    for (const [, cancel] of children) cancel.abort();
+    await Promise.allSettled(children.map(([child]) => child));
+  }
+}
+
+/** The process-wide runner used by the functions below. */
+const processRunner = new ProcessRunner();
+
+/** Where every command's argv, outcome and duration is reported (one sink per process). */
+export function setCommandLog(log: CommandLog | undefined): void {
+  processRunner.setLog(log);
+}
+
+/** See ProcessRunner.run. */
+export function runTool(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return processRunner.run(argv, options);
+}
+
+/** See ProcessRunner.start. */
+export function startTool(argv: readonly string[], options: RunOptions = {}): ToolProcess {
+  return processRunner.start(argv, options);
+}
+
+/** See ProcessRunner.stopAll. */
+export function stopAllTools(): Promise<void> {
+  return processRunner.stopAll();
 }

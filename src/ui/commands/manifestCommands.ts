@@ -1,14 +1,16 @@
 /**
  * What the manifest CodeLenses run. Each command gets the document's URI and the first
  * line of the manifest, and recognises the document again: the lens may be older than
- * the text. A workload's datapath uses the CNI mode of a Flannel or Calico manifest open
- * in the editor, and asks for one when there is none (or takes `{ mode }` from a test).
+ * the text. A workload's datapath is planned in core (workloadDatapath) from the workload,
+ * the Services in open YAML documents and the CNI mode: `{ mode }` from the caller, else a
+ * Flannel or Calico manifest open in the editor, else the person picks one.
  */
 import * as vscode from 'vscode';
 import { buildDatapathPlan, isCniMode } from '../../core/datapath/plans';
-import type { CniMode } from '../../core/datapath/types';
 import { recognizeManifests } from '../../core/manifests/recognizeManifests';
-import type { RecognizedManifest } from '../../core/manifests/types';
+import type { RecognizedManifest, ServiceManifest } from '../../core/manifests/types';
+import { workloadDatapath } from '../../core/manifests/workloadDatapath';
+import type { ModeFrom, WorkloadDatapathInput } from '../../core/manifests/workloadDatapath';
 import { explainServices } from '../../core/kubeproxy/explainService';
 import { readServiceSpecs } from '../../core/kubeproxy/serviceSpec';
 import {
@@ -38,7 +40,7 @@ async function manifestAt<K extends Kind>(
   uriArg: unknown,
   lineArg: unknown,
   kind: K,
-): Promise<Extract<RecognizedManifest, { kind: K }>> {
+): Promise<Extract<RecognizedManifest, { kind: K }> & { uri: vscode.Uri }> {
   const doc = await manifestDocument(uriArg);
   const uri = doc.uri;
   const found = recognizeManifests(doc.getText()).filter(
@@ -51,16 +53,24 @@ async function manifestAt<K extends Kind>(
     found[0];
   if (!match)
     throw new Error(`${uri.fsPath} no longer holds that manifest. Save the file and try again`);
-  return match;
+  return { ...match, uri };
 }
 
 /** The CNI mode declared by a Flannel or Calico manifest in an open YAML document, if any. */
-export function knownCniMode(): CniMode | undefined {
+function openManifestMode(): ModeFrom | undefined {
   for (const doc of vscode.workspace.textDocuments) {
     if (doc.languageId !== 'yaml') continue;
+    const file = vscode.workspace.asRelativePath(doc.uri);
     for (const m of recognizeManifests(doc.getText())) {
-      if (m.kind === 'flannelConfig' && m.cniMode) return m.cniMode;
-      if (m.kind === 'calicoPool') return m.cniMode;
+      if (m.kind === 'flannelConfig' && m.cniMode) {
+        return { mode: m.cniMode, from: `kube-flannel-cfg in ${file}` };
+      }
+      if (m.kind === 'calicoPool') {
+        return {
+          mode: m.cniMode,
+          from: `${m.source} ${m.name ?? ''} in ${file}`.replace('  ', ' '),
+        };
+      }
     }
   }
   return undefined;
@@ -77,6 +87,16 @@ async function pickRulesFile(options: unknown): Promise<vscode.Uri | undefined> 
       'kube-proxy rules from a node: iptables-save, iptables -t nat -vnL, nft list table ip kube-proxy, nft -j …, or ipvsadm -Ln',
   });
   return picked?.[0];
+}
+
+/** Services in the open YAML documents (the workload's own file included). */
+async function openServices(uri: vscode.Uri): Promise<ServiceManifest[]> {
+  const docs = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
+  docs.set(uri.toString(), await vscode.workspace.openTextDocument(uri));
+  return [...docs.values()]
+    .filter((d) => d.languageId === 'yaml' || d.uri.toString() === uri.toString())
+    .flatMap((d) => recognizeManifests(d.getText()))
+    .filter((m): m is ServiceManifest => m.kind === 'service');
 }
 
 export function manifestCommands(s: Services): CommandTable {
@@ -135,18 +155,27 @@ export function manifestCommands(s: Services): CommandTable {
     },
     'podpath.manifest.showWorkloadDatapath': {
       what: 'Showing the datapath for the workload',
+      // options: `{ mode }` skips the question (tests, callers that know the mode).
       run: async (uri?: unknown, line?: unknown, options?: unknown) => {
-        const m = await manifestAt(uri, line, 'workload');
+        const { uri: file, ...workload } = await manifestAt(uri, line, 'workload');
         const given = (options as { mode?: unknown } | undefined)?.mode;
-        const mode =
-          typeof given === 'string' && isCniMode(given)
-            ? given
-            : (knownCniMode() ??
-              (await pickCniMode(`Podpath: which CNI runs ${m.workloadKind} ${m.name ?? ''}?`)));
-        const content = datapathView(buildDatapathPlan(planInputFor({ mode, sameNode: false })));
-        content.view.notes.unshift(
-          `${m.workloadKind} ${m.name ?? '(unnamed)'}: pod-to-pod traffic across nodes under ${mode}.`,
-        );
+        const input: WorkloadDatapathInput = {
+          workload,
+          services: await openServices(file),
+          ...(typeof given === 'string' && isCniMode(given) ? { given } : {}),
+          // (planned) `cluster`: the mode detected on the connected cluster.
+        };
+        const manifestMode = openManifestMode();
+        if (manifestMode) input.manifest = manifestMode;
+        let result = workloadDatapath(input);
+        if (result.kind === 'needs-mode') {
+          const mode = await pickCniMode(`Podpath: ${result.question}`);
+          result = workloadDatapath({ ...input, given: mode });
+        }
+        if (result.kind === 'not-pod-network') throw new Error(result.reason);
+        if (result.kind !== 'plan') throw new Error('no CNI mode was chosen');
+        const content = datapathView(result.plan);
+        content.view.notes.unshift(...result.notes);
         return show(content);
       },
     },

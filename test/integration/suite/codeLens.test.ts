@@ -102,7 +102,10 @@ suite('codelens', () => {
     const shown = api.panel.lastShown();
     assert.equal(shown?.kind, 'datapath');
     assert.match(shown?.title ?? '', /^Calico BGP/);
-    assert.match(shown?.notes[0] ?? '', /^Pod pod-a/);
+    assert.match(shown?.notes[0] ?? '', /^Pod pod-a in namespace default/);
+    // The workload shapes the plan: its pinned node and its labels (workloadDatapath).
+    assert.ok(shown?.notes.includes('The manifest pins its pods to node podpath-worker.'));
+    assert.ok(shown?.notes.some((n) => n.includes('kubectl get pods -n default -l app=netshoot')));
   });
 
   test('explain this Service: the rules file is read and the panel shows the flowchart', async () => {
