@@ -6,6 +6,7 @@
 import type { CaptureIssue, Packet } from '../core/packets/model';
 import { summarizePacket } from '../core/packets/packetSummary';
 import { buildDatapathPlan, defaultPlanInput, isCniMode, CNI_MODES } from '../core/datapath/plans';
+import { lossHeadline } from '../core/hops/findings';
 import type { DatapathPlan } from '../core/datapath/types';
 import { buildSequenceDiagram } from '../core/diagram/sequenceDiagram';
 import type { AnalysisReport } from '../core/hops/types';
@@ -191,9 +192,7 @@ export function formatAnalysis(report: AnalysisReport): string {
     ['hop', 'packets', 'seen', 'TTL', 'inner', 'outer', 'overhead', 'encapsulation', 'Δt ms'],
     rows,
   );
-  const missing = report.firstMissingHop
-    ? `First hop where the probe was not seen: ${report.firstMissingHop}`
-    : 'The probe was seen at every hop.';
+  const missing = `Probe ${lossHeadline(report)}.`;
   const findings = report.findings.map((f) => `- ${f}`).join('\n');
   return `${table}\n\n${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
 }

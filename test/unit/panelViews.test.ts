@@ -169,3 +169,14 @@ test('hopFilesIn: pcaps in numeric name order, else text files without notes', (
   assert.deepEqual(hopFilesIn(readdirSync(vxlanFolder)).length, 8);
   assert.deepEqual(hopFilesIn(['readme.md']), []);
 });
+
+test('analysisView: the subtitle says the probe was lost between the last hop seen and the first not seen', async () => {
+  const plan = buildDatapathPlan(defaultPlanInput('flannel-vxlan'));
+  // The first four hops only: the probe was last seen at 04-nodeA-eth0 and 05 has nothing.
+  const analysis = await analyzeCaptureFiles(vxlanFiles.slice(0, 4), { plan });
+  analysis.report.hops.push({ ...analysis.report.hops[3]!, name: '05-nodeB-eth0', seen: false });
+  analysis.report.firstMissingHop = '05-nodeB-eth0';
+  const { view } = analysisView(analysis, { title: 't', plan });
+  assert.match(view.subtitle, /· lost between 04-nodeA-eth0 and 05-nodeB-eth0$/);
+  assert.doesNotMatch(view.subtitle, /lost after/);
+});

@@ -7,7 +7,7 @@
 import type { DatapathPlan, Encapsulation, PlanHop } from '../datapath/types';
 import { matchPlanHops } from './planMatching';
 import type { ProbeSet } from './probeSelection';
-import type { HopCapture, HopEncapsulationSummary, HopReport } from './types';
+import type { AnalysisReport, HopCapture, HopEncapsulationSummary, HopReport } from './types';
 
 /** What a hop's scan noticed besides the probe, for sentences about why it was not seen. */
 export interface HopEvidence {
@@ -32,6 +32,27 @@ const TUNNEL_NAMES: Record<HopEncapsulationSummary['type'], string> = {
   geneve: 'Geneve',
   gre: 'GRE',
 };
+
+/**
+ * Where the probe was lost, as one phrase for headlines (panel subtitle, CLI, output log):
+ * `lost between 03-nodeA-eth0 and 04-nodeB-eth0` names the last hop that saw it and the
+ * first that did not, so the gap the packet died in is never taken for a hop. A hop that
+ * missed the probe although a later hop saw it is a capture gap, not a loss.
+ */
+export function lossHeadline(report: Pick<AnalysisReport, 'hops' | 'firstMissingHop'>): string {
+  const { hops, firstMissingHop } = report;
+  if (firstMissingHop === null) return hops.length === 0 ? 'no captures' : 'seen at every hop';
+  const i = hops.findIndex((h) => h.name === firstMissingHop);
+  if (i < 0 || !hops.some((h) => h.seen)) return `probe not seen at any hop`;
+  const seenLater = hops.slice(i + 1).find((h) => h.seen);
+  if (seenLater) return `not captured at ${firstMissingHop} (seen again at ${seenLater.name})`;
+  const lastSeen = hops
+    .slice(0, i)
+    .reverse()
+    .find((h) => h.seen);
+  if (!lastSeen) return `not seen at ${firstMissingHop}, the first capture`;
+  return `lost between ${lastSeen.name} and ${firstMissingHop}`;
+}
 
 /** Findings for a report, in hop order. */
 export function buildFindings(input: FindingsInput): string[] {
@@ -164,8 +185,10 @@ function notSeenSentence(input: FindingsInput, i: number): string {
     .slice(0, i)
     .reverse()
     .find((h) => h.seen);
-  const after = lastSeen ? `last seen at ${lastSeen.name}, ` : '';
-  return `Probe ${after}not seen at ${hop.name}: ${reason}. ${hop.name} is the first hop where the packet was not seen.`;
+  if (!lastSeen) {
+    return `Probe not seen at ${hop.name}: ${reason}. ${hop.name} is the first hop where the packet was not seen.`;
+  }
+  return `Probe lost between ${lastSeen.name} and ${hop.name}: last seen at ${lastSeen.name}, not seen at ${hop.name} (${reason}).`;
 }
 
 function ttlReason(drop: number): string {

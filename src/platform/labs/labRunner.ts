@@ -11,6 +11,7 @@ import { delimiter, join, resolve } from 'node:path';
 import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
 import { findFault, findLab } from '../../core/labs/catalog';
 import { buildDatapathPlan } from '../../core/datapath/plans';
+import { lossHeadline } from '../../core/hops/findings';
 import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { runTool, ToolError } from '../exec/runner';
@@ -347,10 +348,7 @@ async function runPreparedLab(
       { plan, signal },
     );
     const analyzeMs = Date.now() - t;
-    emit(
-      'analyze',
-      `${report.firstMissingHop ? `Probe lost after ${report.firstMissingHop}` : 'Probe seen at every hop'} (${analyzeMs} ms)`,
-    );
+    emit('analyze', `Probe ${lossHeadline(report)} (${analyzeMs} ms)`);
 
     if (options.keep) {
       kept = true;

@@ -14,6 +14,7 @@ import {
   isCniMode,
 } from '../../core/datapath/plans';
 import type { DatapathPlan } from '../../core/datapath/types';
+import { lossHeadline } from '../../core/hops/findings';
 import { analyzeCaptureFiles, hopNameFromPath } from '../../platform/capture/analyzeFiles';
 import { analysisView } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
@@ -193,16 +194,17 @@ export function captureCommands(s: Services): CommandTable {
     }
     await s.captures.add(set.folder, set.files);
     const title = basename(set.folder);
-    const content = await withCancellableProgress(
+    const { content, headline } = await withCancellableProgress(
       `Podpath: analyzing ${title}`,
       async (signal, report) => {
         const analysis = await analyzeCaptureFiles(files, { plan, signal, onProgress: report });
-        return analysisView(analysis, { title: `Captures: ${title}`, plan });
+        return {
+          content: analysisView(analysis, { title: `Captures: ${title}`, plan }),
+          headline: lossHeadline(analysis.report),
+        };
       },
     );
-    s.log.line(
-      `analyzed ${files.length} hops in ${set.folder}: ${content.view.missingHop ? `lost after ${content.view.missingHop}` : 'seen at every hop'}`,
-    );
+    s.log.line(`analyzed ${files.length} hops in ${set.folder}: ${headline}`);
     s.panel.show(content);
     return content.view;
   };

@@ -6,6 +6,7 @@
  * `selectPacket` with the layers without sending whole captures to the webview.
  */
 import type { HopReport } from '../../core/hops/types';
+import { lossHeadline } from '../../core/hops/findings';
 import type { DatapathPlan } from '../../core/datapath/types';
 import { buildSequenceDiagram } from '../../core/diagram/sequenceDiagram';
 import type { KindClusterManifest, ServiceManifest } from '../../core/manifests/types';
@@ -81,7 +82,7 @@ export function analysisView(
     [
       `${captures.length} hops`,
       options.plan ? options.plan.title : 'no datapath plan',
-      report.firstMissingHop ? `lost after ${report.firstMissingHop}` : 'seen at every hop',
+      lossHeadline(report),
     ].join(' · ');
   return {
     view: {
