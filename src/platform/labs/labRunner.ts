@@ -11,7 +11,15 @@ import { delimiter, join, resolve } from 'node:path';
 import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
 import { findFault, findLab } from '../../core/labs/catalog';
 import { buildDatapathPlan } from '../../core/datapath/plans';
-import { lossHeadline } from '../../core/hops/findings';
+import {
+  checkNotesAgainstState,
+  explainLoss,
+  icmpErrorsIn,
+  lossHeadline,
+  type SmallProbeOutcome,
+} from '../../core/hops/findings';
+import type { NodeState } from '../../core/netstate/nodeState';
+import { readNodeStates } from './labState';
 import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { runTool, ToolError } from '../exec/runner';
@@ -68,7 +76,10 @@ export interface LabRunResult {
   /** Finer capture timings (start, traffic, settle, stop, render). */
   captureTimings: CaptureTimings;
   probe: ProbeOutcome;
+  /** The plan, its notes checked against the node state (what a fault changed is marked). */
   plan: DatapathPlan;
+  /** Nodes and pods as read after the build (dumps in `<outDir>/state/`). */
+  nodeState: NodeState[];
   /** True when the topology was left up (`keep`); tear it down with `podpath lab clean`. */
   kept: boolean;
 }
@@ -341,14 +352,55 @@ async function runPreparedLab(
     emit('capture', `Captured ${hops.length} hops (${captureMs} ms)`);
 
     signal?.throwIfAborted();
+    // What the nodes really look like, read after the capture (so
+    // the neighbour tables hold what the probe resolved): the explanation of a
+    // loss and the check of the plan's notes rest on it.
+    const nodeState = await readNodeStates(
+      topology.shell,
+      [
+        ...topology.inventory.nodes.map((n) => ({
+          name: n.name,
+          kind: 'node' as const,
+          target: { node: n.name },
+        })),
+        { name: 'underlay', kind: 'node' as const, target: { node: 'underlay' } },
+        ...topology.inventory.pods.map((p) => ({
+          name: p.name,
+          kind: 'pod' as const,
+          target: { node: p.node, pod: p.name },
+        })),
+      ],
+      { outDir, signal },
+    );
+    emit(
+      'analyze',
+      `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
+    );
+    const checkedPlan: DatapathPlan = {
+      ...plan,
+      notes: checkNotesAgainstState(plan.notes, nodeState),
+    };
     emit('analyze', 'Correlating the probe across hops');
     t = Date.now();
-    const { report } = await analyzeCaptureFiles(
+    const { report, captures } = await analyzeCaptureFiles(
       capture.files.map((f) => f.pcap),
-      { plan, signal },
+      { plan: checkedPlan, signal },
     );
+    const smallProbe = faultProbe
+      ? await smallProbeAfter(topology.shell, source, plan.destination.ip, probeOutcome, signal)
+      : undefined;
+    const explanation = explainLoss({
+      report,
+      plan: checkedPlan,
+      state: nodeState,
+      icmpErrors: captures.flatMap((c) => icmpErrorsIn(c.name, c.packets)),
+      ...(smallProbe ? { smallProbe } : {}),
+    });
+    // The why comes first: it is what a person running a faulted lab is looking for.
+    report.findings.unshift(...explanation);
     const analyzeMs = Date.now() - t;
     emit('analyze', `Probe ${lossHeadline(report)} (${analyzeMs} ms)`);
+    for (const sentence of explanation) emit('analyze', sentence);
 
     if (options.keep) {
       kept = true;
@@ -372,7 +424,8 @@ async function runPreparedLab(
       },
       captureTimings: capture.timings,
       probe: probeOutcome ?? { kind: probeKind, sent: 0, received: 0, summary: '' },
-      plan,
+      plan: checkedPlan,
+      nodeState,
       kept,
     };
   } catch (err) {
@@ -385,6 +438,28 @@ async function runPreparedLab(
       );
     }
     throw err;
+  }
+}
+
+/**
+ * After a large probe went unanswered, a default-size ping along the same path: if it
+ * passes, the size was the problem. Not captured; its outcome is evidence for the findings.
+ */
+async function smallProbeAfter(
+  shell: LabTopology['shell'],
+  from: ShellTarget,
+  to: string,
+  large: ProbeOutcome | undefined,
+  signal: AbortSignal | undefined,
+): Promise<SmallProbeOutcome | undefined> {
+  if (!large || large.received === large.sent) return undefined;
+  try {
+    const small = await runPingProbe(shell, { from, to, count: 2, signal });
+    // ping's default 56 bytes of payload + 8 ICMP + 20 IP.
+    return { ipLength: 84, sent: small.sent, received: small.received };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return undefined;
   }
 }
 

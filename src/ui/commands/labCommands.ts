@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
-import { FAULTS, LABS, findLab } from '../../core/labs/catalog';
+import { FAULTS, LABS, faultDescription, findLab } from '../../core/labs/catalog';
 import { analyzeCaptureFiles } from '../../platform/capture/analyzeFiles';
 import { runLab } from '../../platform/labs/labRunner';
 import { cleanLeftovers, teardownLab } from '../../platform/netns/labTopology';
@@ -99,6 +99,8 @@ export function labCommands(s: Services): CommandTable {
             result.files.map((f) => f.pcap),
             { plan: result.plan, signal },
           );
+          // The runner's findings also say why, from the node state it read after the build.
+          analysis.report.findings = result.report.findings;
           const t = result.timings;
           s.log.line(
             `lab ${lab.id}: build ${t.buildMs} ms, capture ${t.captureMs} ms, teardown ${t.teardownMs} ms, total ${t.totalMs} ms; pcaps in ${result.outDir}`,
@@ -156,7 +158,7 @@ export function labCommands(s: Services): CommandTable {
           const pick = await vscode.window.showQuickPick(
             FAULTS.filter((f) => lab.faults.includes(f.kind)).map((f) => ({
               label: f.title,
-              detail: f.description,
+              detail: faultDescription(lab, f.kind),
               fault: f.kind,
             })),
             { title: `Podpath: break ${lab.title} how?`, ignoreFocusOut: true },
