@@ -47,7 +47,12 @@ const TUNNEL_NAMES: Record<HopEncapsulationSummary['type'], string> = {
  */
 export function lossHeadline(report: Pick<AnalysisReport, 'hops' | 'firstMissingHop'>): string {
   const { hops, firstMissingHop } = report;
-  if (firstMissingHop === null) return hops.length === 0 ? 'no captures' : 'seen at every hop';
+  if (firstMissingHop === null) {
+    if (hops.length === 0) return 'no captures';
+    return hops.some((h) => h.seen)
+      ? 'seen at every hop'
+      : 'not followed (no probe in any readable capture)';
+  }
   const i = hops.findIndex((h) => h.name === firstMissingHop);
   if (i < 0 || !hops.some((h) => h.seen)) return 'not seen at any hop';
   const seenLater = hops.slice(i + 1).find((h) => h.seen);
@@ -84,7 +89,10 @@ export function buildFindings(input: FindingsInput): string[] {
     if (unused.length > 0) out.push(`No capture for plan hops: ${unused.join(', ')}.`);
   }
 
-  if (!probes) {
+  const unreadable = evidence.filter((e) => e.issues.some((x) => x.fatal)).length;
+  if (!probes && unreadable === hops.length) {
+    out.push('No capture could be read, so there is no probe to follow.');
+  } else if (!probes) {
     const total = hops.reduce((n, h) => n + h.packets, 0);
     out.push(
       `No IP packets in any capture (${total} packets in all): there is no probe to follow, so ${hops[0]!.name} is the first hop where it was not seen.`,
@@ -117,6 +125,11 @@ export function buildFindings(input: FindingsInput): string[] {
     }
     if (i === probes.hopIndex) {
       out.push(`Following ${probes.keys.length} ${probes.description} from ${hop.name}.`);
+    } else if (!hop.seen && evidence[i]!.issues.some((x) => x.fatal)) {
+      out.push(
+        `${hop.name} could not be read to the end, so not seeing the probe there is not counted as loss.`,
+      );
+      return;
     } else if (!hop.seen) {
       out.push(notSeenSentence(input, i));
       return;
@@ -779,4 +792,35 @@ export function checkNotesAgainstState(
     }
     return note;
   });
+}
+
+/** One capture as read, for {@link inputProblems}. */
+export interface ReadCapture {
+  /** The file name as a person knows it (`03-nodeA-eth0.pcap`). */
+  file: string;
+  format: 'pcap' | 'pcapng' | 'text';
+  issues: readonly { at: number; message: string; fatal?: boolean }[];
+}
+
+/**
+ * What is wrong with the input itself, one plain sentence per file, to be said before
+ * any analysis: a file that is not tcpdump output, a pcap cut short. These files are
+ * never evidence of loss.
+ */
+export function inputProblems(captures: readonly ReadCapture[]): string[] {
+  const out: string[] = [];
+  for (const c of captures) {
+    const fatal = c.issues.find((i) => i.fatal);
+    if (!fatal) continue;
+    if (c.format === 'text' && fatal.message.startsWith('not tcpdump output')) {
+      out.push(`${c.file} is ${fatal.message}.`);
+    } else if (c.format !== 'text') {
+      out.push(
+        `${c.file} is truncated (${fatal.message}): the packets after record ${fatal.at - 1} are missing, so this hop is not counted as loss.`,
+      );
+    } else {
+      out.push(`${c.file} could not be read to the end: ${fatal.message}.`);
+    }
+  }
+  return out;
 }

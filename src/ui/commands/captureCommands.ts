@@ -19,7 +19,7 @@ import { analyzeCaptureFiles, hopNameFromPath } from '../../platform/capture/ana
 import { analysisView } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
 import type { CaptureHop, CaptureSet } from '../tree/capturesTree';
-import { captureSetFiles } from '../tree/capturesTree';
+import { captureSetFiles, captureSetSkipped } from '../tree/capturesTree';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
 export interface AnalyzeArgs {
@@ -205,6 +205,14 @@ export function captureCommands(s: Services): CommandTable {
       },
     );
     s.log.line(`analyzed ${files.length} hops in ${set.folder}: ${headline}`);
+    // Files of the folder that were not read, said rather than silently left out; a
+    // pcap's own text rendering is expected and not worth a line.
+    const skipped = captureSetSkipped(set).filter((f) => !f.why.startsWith('the text rendering'));
+    if (skipped.length > 0) {
+      const said = `Skipped ${skipped.map((f) => `${f.name} (${f.why})`).join(', ')}.`;
+      s.log.line(said);
+      content.view.findings.unshift(said);
+    }
     s.panel.show(content);
     return content.view;
   };

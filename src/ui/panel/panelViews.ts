@@ -5,8 +5,9 @@
  * the packets behind the rows (`PanelContent.packets`, per hop) so the host can answer
  * `selectPacket` with the layers without sending whole captures to the webview.
  */
+import { basename } from 'node:path';
 import type { HopReport } from '../../core/hops/types';
-import { lossHeadline } from '../../core/hops/findings';
+import { inputProblems, lossHeadline } from '../../core/hops/findings';
 import type { DatapathPlan } from '../../core/datapath/types';
 import { buildSequenceDiagram } from '../../core/diagram/sequenceDiagram';
 import type { KindClusterManifest, ServiceManifest } from '../../core/manifests/types';
@@ -66,13 +67,22 @@ export function analysisView(
 ): PanelContent {
   const maxRows = options.maxRows ?? MAX_ROWS_PER_HOP;
   const { report, captures } = analysis;
+  const problems = inputProblems(
+    captures.map((c) => ({ file: basename(c.path), format: c.format, issues: c.issues })),
+  );
   const hops = captures.map((capture, i): HopView => {
     const hop = report.hops.find((h) => h.name === capture.name) ?? report.hops[i];
+    // A capture read only in part says nothing about loss: not "✗ not seen".
+    const unread = hop && !hop.seen && capture.issues.some((x) => x.fatal);
     return {
       name: capture.name,
       packetCount: capture.packets.length,
-      seen: hop ? hop.seen : null,
-      summary: hop ? hopSummary(hop) : `${capture.packets.length} packets`,
+      seen: hop && !unread ? hop.seen : null,
+      summary: unread
+        ? 'could not be read to the end'
+        : hop
+          ? hopSummary(hop)
+          : `${capture.packets.length} packets`,
       ...rowsOf(capture.packets, maxRows),
       issues: capture.issues.map(issueText),
     };
@@ -80,6 +90,8 @@ export function analysisView(
   const subtitle =
     options.subtitle ??
     [
+      // Bad input first: it changes how the rest reads.
+      ...problems,
       `${captures.length} hops`,
       options.plan ? options.plan.title : 'no datapath plan',
       lossHeadline(report),
@@ -91,7 +103,7 @@ export function analysisView(
       subtitle,
       diagram: report.diagram || null,
       missingHop: report.firstMissingHop,
-      findings: [...report.findings],
+      findings: [...problems, ...report.findings],
       notes: options.plan ? [...options.plan.notes] : [],
       hops,
     },
