@@ -20,6 +20,7 @@ import {
 } from '../../core/hops/findings';
 import type { NodeState } from '../../core/netstate/nodeState';
 import { readNodeStates } from './labState';
+import { installAdviceHere, labsUnsupportedReason } from './hostSupport';
 import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { runTool, ToolError } from '../exec/runner';
@@ -94,19 +95,6 @@ export class LabRunError extends Error {
   }
 }
 
-/** Debian/Ubuntu package for each tool a lab may need. */
-const TOOL_PACKAGES: Record<string, string> = {
-  ip: 'iproute2',
-  bridge: 'iproute2',
-  tcpdump: 'tcpdump',
-  ping: 'iputils-ping',
-  iperf3: 'iperf3',
-  sysctl: 'procps',
-  bird: 'bird2',
-  bird2: 'bird2',
-  birdc: 'bird2',
-};
-
 /** The binary a required tool name stands for (`bird2` is a package; the binary is `bird`). */
 function binaryFor(tool: string): string {
   return tool === 'bird2' ? 'bird' : tool;
@@ -138,7 +126,7 @@ export interface PrerequisiteReport {
   /** How privileged commands run: already root, or through passwordless sudo. */
   privilege: 'root' | 'sudo' | 'none';
   missingTools: string[];
-  /** `apt-get install -y …` for the missing tools, when any. */
+  /** The install command for the missing tools on this distribution (apt, dnf, apk…), when any. */
   installCommand: string | null;
   /** Every problem, one sentence each. */
   problems: string[];
@@ -150,6 +138,16 @@ export async function checkLabPrerequisites(
   options: { probe?: LabProbeKind; signal?: AbortSignal } = {},
 ): Promise<PrerequisiteReport> {
   const problems: string[] = [];
+  const unsupported = labsUnsupportedReason();
+  if (unsupported) {
+    return {
+      ok: false,
+      privilege: 'none',
+      missingTools: [],
+      installCommand: null,
+      problems: [unsupported],
+    };
+  }
   let privilege: PrerequisiteReport['privilege'] = 'none';
   if (process.getuid?.() === 0) privilege = 'root';
   else {
@@ -176,9 +174,9 @@ export async function checkLabPrerequisites(
   for (const tool of needed) if (!(await onPath(tool))) missingTools.push(tool);
   let installCommand: string | null = null;
   if (missingTools.length > 0) {
-    const packages = [...new Set(missingTools.map((t) => TOOL_PACKAGES[t] ?? t))];
-    installCommand = `apt-get install -y ${packages.join(' ')}`;
-    problems.push(`Missing ${missingTools.join(', ')}: install with \`${installCommand}\`.`);
+    const advice = await installAdviceHere(missingTools);
+    installCommand = advice.command;
+    problems.push(advice.sentence);
   }
   // The kernel check creates test devices: only as root, and only once the rest is fine
   // (it would repeat the root and tool problems above).

@@ -9,6 +9,7 @@ import type { LabDefinition } from '../../core/labs/catalog';
 import { LABS } from '../../core/labs/catalog';
 import type { LabInterface, LabTopology } from '../../platform/netns/labTopology';
 import { labAvailability } from '../../platform/netns/labTopology';
+import { labsUnsupportedReason } from '../../platform/labs/hostSupport';
 
 export type LabStatus = 'idle' | 'running' | 'up' | 'torn down' | 'failed';
 
@@ -54,10 +55,13 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   available(lab: LabDefinition): Promise<{ available: boolean; reason?: string }> {
     let cached = this.availability.get(lab.id);
     if (!cached) {
-      cached = labAvailability(lab).catch((err: unknown) => ({
-        available: false,
-        reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
-      }));
+      const unsupported = labsUnsupportedReason();
+      cached = unsupported
+        ? Promise.resolve({ available: false, reason: unsupported })
+        : labAvailability(lab).catch((err: unknown) => ({
+            available: false,
+            reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
+          }));
       this.availability.set(lab.id, cached);
     }
     return cached;
