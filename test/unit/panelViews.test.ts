@@ -106,6 +106,12 @@ test('topologyView and serviceView from the fixture manifests', () => {
     /podpath-control-plane \(control-plane\), podpath-worker \(worker\), podpath-worker2/,
   );
   assert.match(topo.notes.join(' '), /disableDefaultCNI is true/);
+  // Node IPs on the Docker network; pod CIDRs per node; services virtual, not on the network.
+  const net = (topo.diagram ?? '').split('\n').find((l) => l.startsWith('  net['))!;
+  assert.match(net, /docker network kind.*node IPs/);
+  assert.doesNotMatch(net, /pods|services/);
+  assert.match(topo.diagram ?? '', /n1\[.*pods: own podCIDR \(a \/24 of /);
+  assert.match(topo.diagram ?? '', /svc\{\{"services .*virtual: kube-proxy rules on every node/);
 
   const [service] = recognizeManifests(readFileSync(join(manifests, 'service.yaml'), 'utf8'));
   assert.equal(service?.kind, 'service');

@@ -175,7 +175,9 @@ export function topologyView(cluster: KindClusterManifest): PanelContent {
   const names = kindNodeNames(cluster);
   const notes = [
     `Nodes: ${names.map((n, i) => `${n} (${cluster.nodes[i]?.role ?? '?'})`).join(', ')}.`,
-    `Pod subnet ${cluster.podSubnet ?? '10.244.0.0/16 (kind default)'}, service subnet ${cluster.serviceSubnet ?? '10.96.0.0/12 (kind default)'}.`,
+    'Node IPs are on the Docker network `kind` (172.18.0.0/16 by default); Docker assigns them when kind creates the node containers.',
+    `Pod subnet ${cluster.podSubnet ?? '10.244.0.0/16 (kind default)'}: each node gets its own podCIDR from it (a /24), and pods take addresses from their node's.`,
+    `Service subnet ${cluster.serviceSubnet ?? '10.96.0.0/12 (kind default)'}: virtual addresses, no interface has them; kube-proxy rules on every node translate them to pod addresses.`,
     cluster.disableDefaultCNI
       ? 'disableDefaultCNI is true: pods stay Pending until a CNI (Flannel or Calico) is installed.'
       : 'kind installs its default CNI (kindnet).',
