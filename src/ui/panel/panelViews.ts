@@ -128,7 +128,8 @@ export function datapathView(plan: DatapathPlan): PanelContent {
         name: h.name,
         packetCount: 0,
         seen: null,
-        summary: `${h.interface} · ${h.description} (TTL ${h.expectedTtl}, MTU ${h.mtu}, filter: ${h.filter})`,
+        // The name already says where (`02-nodeA-cni0`): the summary says what happens there.
+        summary: `${h.description} TTL ${h.expectedTtl}, MTU ${h.mtu}; filter: ${h.filter}`,
         rows: [],
         truncated: false,
         issues: [],
