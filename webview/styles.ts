@@ -71,6 +71,23 @@ a.pp-link:focus-visible, .pp-hop:focus-visible {
   border: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent));
 }
 table.pp-grid { width: 100%; border-collapse: collapse; table-layout: fixed; }
+/* Beside the editor a row takes two lines: time, addresses, protocol, TTL and lengths on
+   the first, Encapsulation and Info (columns 7 and 8) across the whole width on the second,
+   so no column is cut off. */
+@media (max-width: 900px) {
+  table.pp-grid, .pp-grid thead, .pp-grid tbody { display: block; width: 100%; }
+  .pp-grid colgroup { display: none; }
+  .pp-grid tr {
+    display: grid;
+    grid-template-columns: 7.5em minmax(9em, 1fr) 4.5em 2.5em 3.5em 4.5em;
+  }
+  .pp-grid th:nth-child(n + 7), .pp-grid td:nth-child(n + 7) { grid-column: 1 / -1; }
+  .pp-grid th { position: static; }
+  .pp-grid th:nth-child(n + 7) { padding-top: 0; }
+  .pp-grid td:nth-child(n + 7) { padding-left: 2em; }
+  .pp-grid td:nth-child(7):empty { display: none; }
+  .pp-grid thead tr { position: sticky; top: 0; z-index: 1; }
+}
 .pp-grid th {
   position: sticky; top: 0; z-index: 1; text-align: left; font-weight: 600;
   padding: 4px 8px;
