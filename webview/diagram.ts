@@ -15,6 +15,8 @@ import { clear, el } from './element';
 export type RenderedMessage = Extract<FromWebview, { type: 'rendered' }>;
 
 export interface DiagramView {
+  /** Fit / zoom / full-size controls, placed by the caller above the diagram. */
+  toolbar: HTMLElement;
   /** Draws `text` (or the empty state for null); `missingHop` is highlighted. */
   show(text: string | null, missingHop: string | null): void;
 }
@@ -196,6 +198,66 @@ export function createDiagramView(
 ): DiagramView {
   let current: { text: string | null; missingHop: string | null } | null = null;
   let generation = 0;
+  // Fit to the panel's width by default, so the whole path (pod A to pod B) shows beside
+  // the editor; − / + zoom from there, "Full size" draws it at its natural width (scrolls).
+  let zoom: { fit: true } | { fit: false; scale: number } = { fit: true };
+
+  const naturalWidth = (svg: SVGSVGElement): number => {
+    const fromStyle = Number.parseFloat(svg.dataset.naturalWidth ?? svg.style.maxWidth);
+    if (Number.isFinite(fromStyle) && fromStyle > 0) return fromStyle;
+    return svg.viewBox.baseVal?.width || svg.getBoundingClientRect().width || 800;
+  };
+  const applyZoom = (svg: SVGSVGElement): void => {
+    const natural = naturalWidth(svg);
+    svg.dataset.naturalWidth = String(natural);
+    svg.style.minWidth = '';
+    if (zoom.fit) {
+      svg.style.width = '100%';
+      svg.style.maxWidth = '100%';
+    } else {
+      svg.style.width = `${Math.round(natural * zoom.scale)}px`;
+      svg.style.maxWidth = 'none';
+    }
+    fitButton.setAttribute('aria-pressed', zoom.fit ? 'true' : 'false');
+    fullButton.setAttribute('aria-pressed', !zoom.fit && zoom.scale === 1 ? 'true' : 'false');
+    const shown = zoom.fit
+      ? Math.round((container.clientWidth / natural) * 100)
+      : Math.round(zoom.scale * 100);
+    zoomLabel.textContent = zoom.fit ? `fit (${Math.min(shown, 100)} %)` : `${shown} %`;
+  };
+  const setZoom = (next: typeof zoom): void => {
+    zoom = next;
+    const svg = container.querySelector('svg');
+    if (svg) applyZoom(svg);
+  };
+  const currentScale = (): number => {
+    if (!zoom.fit) return zoom.scale;
+    const svg = container.querySelector('svg');
+    return svg ? Math.min(1, container.clientWidth / naturalWidth(svg)) : 1;
+  };
+  const button = (text: string, title: string, onClick: () => void): HTMLButtonElement => {
+    const b = el('button', { text, attrs: { type: 'button', title, 'aria-label': title } });
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const fitButton = button('Fit', 'Fit the diagram to the panel width', () =>
+    setZoom({ fit: true }),
+  );
+  const zoomOut = button('−', 'Zoom out', () =>
+    setZoom({ fit: false, scale: Math.max(0.25, Math.round((currentScale() - 0.1) * 10) / 10) }),
+  );
+  const zoomIn = button('+', 'Zoom in', () =>
+    setZoom({ fit: false, scale: Math.min(3, Math.round((currentScale() + 0.1) * 10) / 10) }),
+  );
+  const fullButton = button('Full size', 'Draw the diagram at full size (scrolls)', () =>
+    setZoom({ fit: false, scale: 1 }),
+  );
+  const zoomLabel = el('span', { className: 'pp-muted', attrs: { 'aria-live': 'polite' } });
+  const toolbar = el(
+    'div',
+    { className: 'pp-diagram-bar', attrs: { role: 'toolbar', 'aria-label': 'Diagram zoom' } },
+    [fitButton, zoomOut, zoomIn, fullButton, zoomLabel],
+  );
 
   const draw = async (): Promise<void> => {
     const mine = ++generation;
@@ -217,10 +279,7 @@ export function createDiagramView(
       container.appendChild(fragment);
       const root = container.querySelector('svg');
       if (!root) throw new Error('mermaid produced no SVG');
-      // Mermaid scales the SVG down to the panel's width; below 70 % the labels get
-      // too small to read, so from there on the diagram scrolls instead.
-      const natural = Number.parseFloat(root.style.maxWidth);
-      if (Number.isFinite(natural)) root.style.minWidth = `${Math.round(natural * 0.7)}px`;
+      applyZoom(root);
       highlightMissing(root, missingHop);
       onRendered({
         type: 'rendered',
@@ -249,6 +308,7 @@ export function createDiagramView(
   }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
   return {
+    toolbar,
     show(text, missingHop) {
       current = { text, missingHop };
       void draw();

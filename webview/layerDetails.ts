@@ -44,6 +44,8 @@ export function createLayerDetails(): LayerDetailsView {
         element.appendChild(el('p', { className: 'pp-empty', text: 'No layers decoded' }));
         return;
       }
+      // The details sit below a long table: bring them into view once they are there.
+      requestAnimationFrame(() => element.scrollIntoView({ block: 'nearest' }));
       layers.forEach((layer, i) => {
         const fields = el(
           'div',

@@ -95,6 +95,7 @@ function start(): void {
     subtitle,
     summary.element,
     el('h2', { text: 'Diagram' }),
+    diagram.toolbar,
     diagramBox,
     packets,
   ]);

@@ -16,7 +16,8 @@ const COLUMNS = [
   { title: 'Source → Destination', width: '24%' },
   { title: 'Protocol', width: '5.5em' },
   { title: 'TTL', width: '3.5em' },
-  { title: 'Length', width: '4.5em' },
+  { title: 'frame', width: '4em' },
+  { title: 'IP length', width: '4.5em' },
   { title: 'Encapsulation', width: '25%' },
   { title: 'Info' },
 ] as const;
@@ -28,7 +29,8 @@ function cells(row: PacketRow): string[] {
     path,
     row.protocol,
     row.ttl === null ? '' : String(row.ttl),
-    row.length === null ? '' : String(row.length),
+    row.frameLength === null ? '' : String(row.frameLength),
+    row.ipLength === null ? '' : String(row.ipLength),
     row.encapsulation,
     row.info,
   ];

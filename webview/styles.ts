@@ -54,6 +54,7 @@ a.pp-link:focus-visible, .pp-hop:focus-visible {
   border-radius: 3px;
 }
 .pp-hop:hover { background: var(--vscode-list-hoverBackground); }
+.pp-hop-point { color: var(--vscode-descriptionForeground); }
 .pp-hop[aria-selected='true'] {
   border-color: var(--vscode-focusBorder);
   background: var(--vscode-list-inactiveSelectionBackground);
@@ -69,7 +70,24 @@ a.pp-link:focus-visible, .pp-hop:focus-visible {
   max-height: 60vh; overflow: auto;
   border: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent));
 }
-table.pp-grid { width: 100%; min-width: 60em; border-collapse: collapse; table-layout: fixed; }
+table.pp-grid { width: 100%; border-collapse: collapse; table-layout: fixed; }
+/* Beside the editor a row takes two lines: time, addresses, protocol, TTL and lengths on
+   the first, Encapsulation and Info (columns 7 and 8) across the whole width on the second,
+   so no column is cut off. */
+@media (max-width: 900px) {
+  table.pp-grid, .pp-grid thead, .pp-grid tbody { display: block; width: 100%; }
+  .pp-grid colgroup { display: none; }
+  .pp-grid tr {
+    display: grid;
+    grid-template-columns: 7.5em minmax(9em, 1fr) 4.5em 2.5em 3.5em 4.5em;
+  }
+  .pp-grid th:nth-child(n + 7), .pp-grid td:nth-child(n + 7) { grid-column: 1 / -1; }
+  .pp-grid th { position: static; }
+  .pp-grid th:nth-child(n + 7) { padding-top: 0; }
+  .pp-grid td:nth-child(n + 7) { padding-left: 2em; }
+  .pp-grid td:nth-child(7):empty { display: none; }
+  .pp-grid thead tr { position: sticky; top: 0; z-index: 1; }
+}
 .pp-grid th {
   position: sticky; top: 0; z-index: 1; text-align: left; font-weight: 600;
   padding: 4px 8px;
@@ -77,7 +95,8 @@ table.pp-grid { width: 100%; min-width: 60em; border-collapse: collapse; table-l
   border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent));
 }
 .pp-grid td {
-  padding: 3px 8px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  /* Beside the editor the row wraps rather than hiding Encapsulation and Info. */
+  padding: 3px 8px; white-space: normal; overflow-wrap: anywhere; vertical-align: top;
   font-variant-numeric: tabular-nums;
 }
 .pp-grid tbody tr { cursor: pointer; }
@@ -87,7 +106,23 @@ table.pp-grid { width: 100%; min-width: 60em; border-collapse: collapse; table-l
 .pp-grid tbody tr.pp-selected {
   background: var(--vscode-list-activeSelectionBackground);
   color: var(--vscode-list-activeSelectionForeground, var(--vscode-foreground));
-  outline: 1px dashed var(--vscode-contrastActiveBorder, transparent); outline-offset: -1px;
+  /* The selected row keeps a visible ring, focused or not. */
+  outline: 2px solid var(--vscode-focusBorder); outline-offset: -2px;
+}
+.pp-diagram-bar { display: flex; gap: 6px; align-items: center; margin: 4px 0; }
+.pp-diagram-bar button {
+  font: inherit; padding: 1px 8px; cursor: pointer;
+  color: var(--vscode-button-secondaryForeground, var(--vscode-foreground));
+  background: var(--vscode-button-secondaryBackground, transparent);
+  border: 1px solid var(--vscode-button-border, var(--vscode-contrastBorder, rgba(128,128,128,0.4)));
+  border-radius: 2px;
+}
+.pp-diagram-bar button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
+.pp-diagram-bar button[aria-pressed='true'] { border-color: var(--vscode-focusBorder); }
+code {
+  font-family: var(--vscode-editor-font-family, monospace); font-size: 0.95em;
+  padding: 0 3px; border-radius: 3px;
+  background: var(--vscode-textCodeBlock-background, rgba(128,128,128,0.15));
 }
 .pp-details {
   margin-top: 10px; padding: 8px 10px;

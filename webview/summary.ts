@@ -10,8 +10,19 @@ function list(items: readonly string[], empty: string): HTMLElement {
   return el(
     'ul',
     { className: 'pp-list' },
-    items.map((item) => el('li', { text: item })),
+    items.map((item) => el('li', {}, withCode(item))),
   );
+}
+
+/** Text with `inline code` as <code> elements (text nodes only: nothing is parsed as HTML). */
+export function withCode(text: string): Node[] {
+  return text
+    .split(/(`[^`]+`)/)
+    .map((part) =>
+      part.length > 2 && part.startsWith('`') && part.endsWith('`')
+        ? el('code', { text: part.slice(1, -1) })
+        : document.createTextNode(part),
+    );
 }
 
 export interface SummaryView {

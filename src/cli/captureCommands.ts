@@ -3,9 +3,11 @@
  * NDJSON / tables / the analysis object out. Reading streams; `parse` and
  * `decode` never hold more than one packet.
  */
+import { basename } from 'node:path';
 import type { CaptureIssue, Packet } from '../core/packets/model';
 import { summarizePacket } from '../core/packets/packetSummary';
 import { buildDatapathPlan, defaultPlanInput, isCniMode, CNI_MODES } from '../core/datapath/plans';
+import { inputProblems, lossHeadline } from '../core/hops/findings';
 import type { DatapathPlan } from '../core/datapath/types';
 import { buildSequenceDiagram } from '../core/diagram/sequenceDiagram';
 import type { AnalysisReport } from '../core/hops/types';
@@ -121,8 +123,13 @@ async function streamPackets(
   });
   flushRows();
   out.flush();
-  reportIssues(result.issues, file, io);
   const fatal = result.issues.find((i) => i.fatal);
+  if (fatal && result.packets === 0) {
+    // Said plainly and only once: no packets, and why.
+    io.stderr(`${inputProblems([{ file, format: result.format, issues: [fatal] }]).join(' ')}\n`);
+    return 1;
+  }
+  reportIssues(result.issues, file, io);
   if (fatal) {
     io.stderr(`${file}: stopped early after ${result.packets} packets: ${fatal.message}\n`);
     return 1;
@@ -191,9 +198,7 @@ export function formatAnalysis(report: AnalysisReport): string {
     ['hop', 'packets', 'seen', 'TTL', 'inner', 'outer', 'overhead', 'encapsulation', 'Δt ms'],
     rows,
   );
-  const missing = report.firstMissingHop
-    ? `First hop where the probe was not seen: ${report.firstMissingHop}`
-    : 'The probe was seen at every hop.';
+  const missing = `Probe ${lossHeadline(report)}.`;
   const findings = report.findings.map((f) => `- ${f}`).join('\n');
   return `${table}\n\n${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
 }
@@ -209,8 +214,15 @@ export async function runAnalyzeCommand(args: readonly string[], io: CliIo): Pro
     : undefined;
   const { report, captures } = await analyzeCaptureFiles(parsed.positional, { plan });
   for (const c of captures) reportIssues(c.issues, c.path, io);
+  const problems = inputProblems(
+    captures.map((c) => ({ file: basename(c.path), format: c.format, issues: c.issues })),
+  );
   if (parsed.flags.has('json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
-  else io.stdout(formatAnalysis(report));
+  else {
+    // Bad input first: it changes how everything below reads.
+    if (problems.length > 0) io.stdout(`${problems.join('\n')}\n\n`);
+    io.stdout(formatAnalysis(report));
+  }
   return 0;
 }
 

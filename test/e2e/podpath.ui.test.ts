@@ -388,6 +388,76 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
       await shot('packet-table');
     }));
 
+  test('beside a YAML at 1440 × 900 the whole diagram and the Encapsulation column are in view', () =>
+    check('beside-yaml-fit', async (p) => {
+      await closeAllEditors(p);
+      await openFile(p, 'manifests/pod.yaml');
+      await analyzeFolder(p, captureFolder);
+      const svg = await waitForDiagram(p, flannelParticipants, 60_000);
+      await waitForPacketTable(p, 2, 30_000);
+      assert.ok(
+        (await p.locator('.editor-group-container').count()) >= 2,
+        'the panel did not open beside the YAML',
+      );
+      await p
+        .locator('.editor-group-container .tab', { hasText: 'pod.yaml' })
+        .first()
+        .waitFor({ state: 'visible' });
+      await sleep(500); // let Mermaid finish its layout
+      const webview = p.locator('iframe.webview.ready').filter({ visible: true }).last();
+      const area = await webview.boundingBox();
+      assert.ok(area, 'the panel has no box');
+      assert.ok(area.width < 900, `the panel is not beside the editor (${area.width} px wide)`);
+      const inside = (
+        box: { x: number; y: number; width: number; height: number } | null,
+      ): boolean =>
+        box !== null &&
+        box.x >= area.x - 1 &&
+        box.x + box.width <= area.x + area.width + 1 &&
+        box.width > 0;
+      // The whole diagram, pod A to pod B, fits the panel's width: nothing clipped or scrolled.
+      const svgBox = await svg.boundingBox();
+      assert.ok(
+        inside(svgBox),
+        `the diagram ${JSON.stringify(svgBox)} overflows the panel ${JSON.stringify(area)}`,
+      );
+      const frame = panelFrame(p);
+      for (const name of ['podA', 'podB']) {
+        const actor = frame.locator('svg text', { hasText: new RegExp(`^${name}`) }).first();
+        assert.ok(inside(await actor.boundingBox()), `${name} is not inside the visible panel`);
+      }
+      const header = frame
+        .locator('th, [cell-type="columnheader"]', { hasText: /^Encapsulation$/ })
+        .first();
+      // Scrolled down to, never sideways: the column must be there at the table's own scroll.
+      const tableBox = frame.locator('.pp-table').first();
+      await tableBox.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      assert.equal(await tableBox.evaluate((e) => e.scrollLeft), 0);
+      const visible = await tableBox.boundingBox();
+      const headerBox = await header.boundingBox();
+      assert.ok(await header.isVisible(), 'the Encapsulation column is hidden');
+      assert.ok(
+        visible !== null &&
+          headerBox !== null &&
+          inside(headerBox) &&
+          headerBox.x + headerBox.width <= visible.x + visible.width + 1,
+        `the Encapsulation column ${JSON.stringify(headerBox)} is cut off by the table ${JSON.stringify(visible)}`,
+      );
+      for (const name of ['Info', 'frame', 'IP length']) {
+        const th = frame.locator('th', { hasText: new RegExp(`^${name}$`) }).first();
+        const box = await th.boundingBox();
+        assert.ok(
+          box !== null && visible !== null && box.x + box.width <= visible.x + visible.width + 1,
+          `the ${name} column is cut off`,
+        );
+      }
+      await shot('beside-yaml-1440');
+      await shot('beside-yaml-diagram', svg);
+      await shot('beside-yaml-table');
+      await svg.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await shot('beside-yaml-1440-diagram');
+    }));
+
   test('the panel survives being hidden and a window reload', () =>
     check('restore', async (p) => {
       const frame = panelFrame(p);
@@ -453,11 +523,16 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
     return check('lab', async (p) => {
       await closeAllEditors(p);
       const labs = await openView(p, 'Labs');
-      // The row shows the lab's title and its id; other ids start with flannel-vxlan too.
+      // The row shows the lab's title and what it builds; "Flannel VXLAN, same node" is another.
       const row = labs
         .locator('.monaco-list-row')
-        .filter({ hasText: /flannel-vxlan(?![-\w])/ })
+        .filter({ hasText: /Flannel VXLAN(?!,)/ })
         .first();
+      await row.waitFor({ state: 'visible' });
+      assert.match(
+        (await row.textContent()) ?? '',
+        /needs root · 2 nodes, 2 pods, flannel\.1 VXLAN/,
+      );
       await row.waitFor({ state: 'visible' });
       await row.hover();
       const run = row
@@ -478,14 +553,18 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
       await waitForDiagram(p, flannelParticipants, 90_000);
       await waitForPacketTable(p, 2, 30_000);
       await p.locator('.tabs-container .tab', { hasText: /Lab\b/ }).first().waitFor();
-      // The lab's nodes and pods appear under it in the tree, with their namespaces.
-      for (const member of ['nodeA', 'nodeB', 'podA', 'podB']) {
+      // The run tore the lab down: the row says so and the tree lists none of its nodes and pods.
+      await until('the lab row to say torn down', 15_000, async () =>
+        /torn down/.test((await row.textContent()) ?? '') ? true : undefined,
+      );
+      assert.equal(
         await labs
           .locator('.monaco-list-row')
-          .filter({ hasText: member })
-          .first()
-          .waitFor({ state: 'visible' });
-      }
+          .filter({ hasText: /^(nodeA|podA)/ })
+          .count(),
+        0,
+        'a torn-down lab still lists its nodes and pods',
+      );
       await p.mouse.move(900, 450); // no tooltip over the tree in the pictures
       await sleep(500);
       await shot('lab-panel');

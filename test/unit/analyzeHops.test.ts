@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeHops } from '../../src/core/hops/analyzeHops';
+import { lossHeadline } from '../../src/core/hops/findings';
 import { buildDatapathPlan, defaultPlanInput } from '../../src/core/datapath/plans';
 import type { CniMode, DatapathPlan, PlanHop } from '../../src/core/datapath/types';
 import { decodePcap } from '../../src/core/packets/pcapDecoder';
@@ -280,7 +281,13 @@ test('an empty capture at each hop in turn is the first missing hop', () => {
     assert.ok(sentence, report.findings.join('\n'));
     assert.match(sentence, /nothing was captured there/);
     if (i < 7) assert.match(sentence, /yet seen again at /);
-    else assert.match(sentence, /is the first hop where the packet was not seen/);
+    else assert.match(sentence, /^Probe lost between 07-nodeB-cni0 and 08-podB-eth0: /);
+    assert.equal(
+      lossHeadline(report),
+      i < 7
+        ? `not captured at ${caps[i]!.name} (seen again at ${caps[i + 1]!.name})`
+        : 'lost between 07-nodeB-cni0 and 08-podB-eth0',
+    );
   }
 });
 
@@ -291,10 +298,11 @@ test('a drop: the probe stops at one hop and is never seen again', () => {
   assert.equal(report.firstMissingHop, '05-nodeB-eth0');
   assert.ok(
     report.findings.includes(
-      'Probe last seen at 04-nodeA-eth0, not seen at 05-nodeB-eth0: 1 packet captured there, none of them the probe. 05-nodeB-eth0 is the first hop where the packet was not seen.',
+      'Probe lost between 04-nodeA-eth0 and 05-nodeB-eth0: last seen at 04-nodeA-eth0, not seen at 05-nodeB-eth0 (1 packet captured there, none of them the probe).',
     ),
     report.findings.join('\n'),
   );
+  assert.equal(lossHeadline(report), 'lost between 04-nodeA-eth0 and 05-nodeB-eth0');
   assert.equal(report.hops[4]!.packets, 1);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { main } from '../../src/cli';
 import type { AnalysisReport } from '../../src/core/hops/types';
 import type { Packet } from '../../src/core/packets/model';
@@ -122,7 +122,24 @@ test('analyze names an emptied hop as the first where the probe was not seen', a
   const report = JSON.parse(r.out) as AnalysisReport;
   assert.equal(report.firstMissingHop, '05-nodeB-eth0');
   const table = await run(['analyze', '--plan', 'flannel-vxlan', ...files]);
-  assert.match(table.out, /First hop where the probe was not seen: 05-nodeB-eth0/);
+  assert.match(
+    table.out,
+    /Probe not captured at 05-nodeB-eth0 \(seen again at 06-nodeB-flannel\.1\)\./,
+  );
+});
+
+test('analyze says a probe lost on the wire is lost between the last hop seen and the first not seen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-cli-'));
+  const files = hopPcaps('flannel-vxlan').map((f, i) => {
+    if (i < 4) return f;
+    const empty = join(dir, basename(f).replace(/\.pcap$/, '.txt'));
+    writeFileSync(empty, '');
+    return empty;
+  });
+  const table = await run(['analyze', '--plan', 'flannel-vxlan', ...files]);
+  assert.equal(table.code, 0, table.err);
+  assert.match(table.out, /Probe lost between 04-nodeA-eth0 and 05-nodeB-eth0\./);
+  assert.doesNotMatch(table.out, /lost after/);
 });
 
 test('plan prints hops, numbers and the diagram', async () => {

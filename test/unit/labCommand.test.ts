@@ -131,7 +131,7 @@ test('lab run without --json prints progress with timings and the per-hop table'
   assert.match(r.stdout, /total \d+ ms/);
   assert.match(r.stdout, /hop\s+packets\s+seen\s+TTL/);
   assert.match(r.stdout, /01-podA-eth0\s+\d+\s+yes\s+64/);
-  assert.match(r.stdout, /The probe was seen at every hop/);
+  assert.match(r.stdout, /Probe seen at every hop\./);
 });
 
 /** Starts `podpath lab …` as its own process, as a user would (through tsx). */

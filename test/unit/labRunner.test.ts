@@ -307,7 +307,41 @@ test('tcp probe: an iperf3 exchange crosses every flannel-vxlan hop', async (t) 
   await assertNothingLeft(lab(r.lab), inodes);
 });
 
-// Every fault each lab offers, located at the hop the catalog says.
+/** What the first finding of a faulted run must say, with the evidence it must name. */
+function explanationFor(def: (typeof LABS)[number], fault: string): RegExp {
+  const tunnel = def.network.nodes[0]?.tunnel;
+  const podB = def.network.pods[1]!;
+  const peer = def.network.nodes[1]!;
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  switch (fault) {
+    case 'blackhole':
+      return new RegExp(
+        `^Probe dies on node A, .*route for ${esc(podB.ip)} is \`blackhole ${esc(podB.ip)}\``,
+      );
+    case 'missing-fdb':
+      return new RegExp(
+        `^Probe lost in ${esc(tunnel!.device)} on node A, .*forwarding table has no entry for ${esc(peer.tunnel!.mac!)}`,
+      );
+    case 'mtu-mismatch':
+      return new RegExp(
+        `^Probe too big, .*1500 bytes .*MTU ${tunnel!.mtu} of ${esc(tunnel!.device)}.*A small probe \\(84 bytes\\) passes`,
+      );
+    default:
+      if (def.sameNode)
+        return new RegExp(
+          `^Probe dies on node A, .*no route for ${esc(podB.ip)} more specific than \`blackhole `,
+        );
+      if (tunnel)
+        return new RegExp(
+          `^Probe routed away .*Node A has no route to ${esc(peer.podCidr)}, so it followed its default route \`default via 172\\.18\\.0\\.1 dev eth0\` out of eth0 unencapsulated instead of into ${esc(tunnel.device)}`,
+        );
+      return new RegExp(
+        `^Probe sent to the wrong next hop, .*destination MAC is 02:42:3b:7e:51:0a \\(172\\.18\\.0\\.1, node A's default gateway\\), not node B's ${esc(peer.mac)}`,
+      );
+  }
+}
+
+// Every fault each lab offers, located at the hop the catalog says, and explained.
 for (const def of LABS) {
   for (const fault of def.faults) {
     test(`${def.id} with ${fault}: the analysis names ${expectedMissingHop(def, fault)}`, async (t) => {
@@ -324,6 +358,14 @@ for (const def of LABS) {
       );
       const missing = r.report.hops.findIndex((h) => !h.seen);
       assert.equal(r.report.hops[missing]?.name, r.report.firstMissingHop);
+      // The first finding says why, naming the evidence the node state and captures give.
+      assert.match(r.report.findings[0] ?? '', explanationFor(def, fault), r.report.findings[0]);
+      if (fault === 'missing-route' && def.id === 'calico-bgp') {
+        assert.ok(
+          r.plan.notes.some((n) => /^Not so in this run: .*was learned over BGP/.test(n)),
+          r.plan.notes.join(' | '),
+        );
+      }
       assert.ok(r.report.hops.slice(0, missing).every((h) => h.seen));
       await assertNothingLeft(lab(r.lab), inodes);
     });

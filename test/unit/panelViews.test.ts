@@ -106,6 +106,12 @@ test('topologyView and serviceView from the fixture manifests', () => {
     /podpath-control-plane \(control-plane\), podpath-worker \(worker\), podpath-worker2/,
   );
   assert.match(topo.notes.join(' '), /disableDefaultCNI is true/);
+  // Node IPs on the Docker network; pod CIDRs per node; services virtual, not on the network.
+  const net = (topo.diagram ?? '').split('\n').find((l) => l.startsWith('  net['))!;
+  assert.match(net, /docker network kind.*node IPs/);
+  assert.doesNotMatch(net, /pods|services/);
+  assert.match(topo.diagram ?? '', /n1\[.*pods: own podCIDR \(a \/24 of /);
+  assert.match(topo.diagram ?? '', /svc\{\{"services .*virtual: kube-proxy rules on every node/);
 
   const [service] = recognizeManifests(readFileSync(join(manifests, 'service.yaml'), 'utf8'));
   assert.equal(service?.kind, 'service');
@@ -168,4 +174,15 @@ test('hopFilesIn: pcaps in numeric name order, else text files without notes', (
   ]);
   assert.deepEqual(hopFilesIn(readdirSync(vxlanFolder)).length, 8);
   assert.deepEqual(hopFilesIn(['readme.md']), []);
+});
+
+test('analysisView: the subtitle says the probe was lost between the last hop seen and the first not seen', async () => {
+  const plan = buildDatapathPlan(defaultPlanInput('flannel-vxlan'));
+  // The first four hops only: the probe was last seen at 04-nodeA-eth0 and 05 has nothing.
+  const analysis = await analyzeCaptureFiles(vxlanFiles.slice(0, 4), { plan });
+  analysis.report.hops.push({ ...analysis.report.hops[3]!, name: '05-nodeB-eth0', seen: false });
+  analysis.report.firstMissingHop = '05-nodeB-eth0';
+  const { view } = analysisView(analysis, { title: 't', plan });
+  assert.match(view.subtitle, /· lost between 04-nodeA-eth0 and 05-nodeB-eth0$/);
+  assert.doesNotMatch(view.subtitle, /lost after/);
 });

@@ -55,6 +55,8 @@ function row(i: number): PacketRow {
     protocol: h(3),
     ttl: 64,
     length: 98,
+    frameLength: 98,
+    ipLength: 84,
     encapsulation: h(4),
     info: h(5),
   };

@@ -84,10 +84,12 @@ export function analyzeHops(captures: HopCapture[], options: AnalyzeOptions = {}
     });
   }
 
+  // A capture that could not be read to the end is no evidence of loss.
+  const readable = (k: number): boolean => !evidence[k]!.issues.some((x) => x.fatal);
   let firstMissingIndex = -1;
   if (hops.length > 0) {
-    if (!probes || probes.hopIndex > 0) firstMissingIndex = 0;
-    else firstMissingIndex = hops.findIndex((h) => !h.seen);
+    const before = probes ? probes.hopIndex : hops.length;
+    firstMissingIndex = hops.findIndex((h, k) => (k < before || !h.seen) && readable(k));
   }
   const firstMissingHop = firstMissingIndex >= 0 ? hops[firstMissingIndex]!.name : null;
   const findings = buildFindings({ hops, evidence, probes, firstMissingIndex, plan: options.plan });

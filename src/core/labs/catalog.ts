@@ -524,3 +524,39 @@ export function expectedMissingHop(lab: LabDefinition, fault: FaultKind): string
     throw new Error(`lab ${lab.id} has no capture point ${point.location} ${point.interface}`);
   return hop.name;
 }
+
+/**
+ * What injecting `kind` does in this lab, in the lab's own terms: the tunnel device it
+ * has, who would write the missing state in a cluster, and where the probe goes instead
+ * (a mode without an overlay has no "instead of the overlay").
+ */
+export function faultDescription(lab: LabDefinition, kind: FaultKind): string {
+  const tunnel = lab.network.nodes[0]?.tunnel;
+  const peer = lab.network.nodes[1];
+  const podB = lab.network.pods[1];
+  const calico = lab.network.routing.startsWith('calico');
+  const writer: Record<LabNetwork['routing'], string> = {
+    'flannel-vxlan': 'flanneld',
+    'flannel-host-gw': 'flanneld',
+    'calico-bgp': "BIRD (learned over iBGP from node B's BIRD)",
+    'calico-vxlan': 'Felix',
+    'calico-ipip': 'BIRD',
+  };
+  const who = writer[lab.network.routing];
+  switch (kind) {
+    case 'missing-route':
+      if (lab.sameNode) {
+        return `Node A has no /32 route for pod B${podB ? ` (${podB.ip})` : ''}: ${calico ? 'Felix' : 'the CNI'} has not programmed it, so the lookup falls through to the blackhole of node A's own block and the probe dies on node A.`;
+      }
+      if (tunnel) {
+        return `Node A has no route to node B's pods${peer ? ` (${peer.podCidr})` : ''}: ${who} has not written it, so the probe follows node A's default route out of eth0 unencapsulated instead of into ${tunnel.device} (the overlay), and the underlay gateway does not route pod addresses.`;
+      }
+      return `Node A has no route to node B's pods${peer ? ` (${peer.podCidr})` : ''}: ${who} has not written it, so the probe follows node A's default route to the underlay gateway instead of going to node B${peer ? ` (${peer.ip})` : ''} directly, and the gateway does not route pod addresses.`;
+    case 'blackhole':
+      return `Node A has a blackhole route for pod B${podB ? ` (\`blackhole ${podB.ip}/32\`)` : ''}: the probe reaches node A and the routing decision discards it, silently.`;
+    case 'missing-fdb':
+      return `${tunnel?.device ?? 'The VXLAN device'} on node A has no forwarding entry for node B's VTEP MAC, so it does not know which node IP to send the encapsulated frame to and drops it: the probe is seen on ${tunnel?.device ?? 'the tunnel device'} but never leaves node A's eth0.`;
+    case 'mtu-mismatch':
+      return `Pod A's eth0 is left at MTU 1500 while ${tunnel?.device ?? 'the tunnel device'} takes ${tunnel?.mtu ?? 'less'}: a full-size ping with Don't Fragment leaves the pod and is dropped when node A forwards it into the tunnel (node A answers ICMP "fragmentation needed"). Only a large probe shows it (ping -M do -s 1472); a small one passes.`;
+  }
+}

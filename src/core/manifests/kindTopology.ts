@@ -37,23 +37,31 @@ export function kindNodeNames(cluster: KindClusterManifest): string[] {
  */
 export function kindTopologyDiagram(cluster: KindClusterManifest): string {
   const names = kindNodeNames(cluster);
+  const pods = cluster.podSubnet ?? '10.244.0.0/16';
+  const services = cluster.serviceSubnet ?? '10.96.0.0/12';
   const lines = ['flowchart TB'];
-  const net = [
-    `docker network kind`,
-    cluster.podSubnet ? `pods ${cluster.podSubnet}` : 'pods 10.244.0.0/16 (default)',
-    cluster.serviceSubnet ? `services ${cluster.serviceSubnet}` : 'services 10.96.0.0/12 (default)',
-  ];
-  lines.push(`  net["${net.map(label).join('<br/>')}"]`);
+  // Only the node containers sit on the Docker network; pod addresses live per node
+  // (each node's podCIDR, a /24 of the pod subnet), and Service addresses are virtual:
+  // kube-proxy rules on every node, on no interface and no network.
+  lines.push(
+    `  net["${label('docker network kind')}<br/>${label('node IPs 172.18.0.x (Docker assigns)')}"]`,
+  );
   names.forEach((name, i) => {
     const role = cluster.nodes[i]?.role ?? '';
-    lines.push(`  n${i}["${label(name)}<br/>${label(role)}"]`);
+    lines.push(
+      `  n${i}["${label(name)}<br/>${label(role)}<br/>${label(`node IP on kind network`)}<br/>${label(`pods: own podCIDR (a /24 of ${pods})`)}"]`,
+    );
     lines.push(`  net --- n${i}`);
   });
+  lines.push(
+    `  svc{{"${label(`services ${services}`)}<br/>${label('virtual: kube-proxy rules on every node')}"}}`,
+  );
+  names.forEach((_, i) => lines.push(`  svc -.- n${i}`));
   const cni = cluster.disableDefaultCNI
     ? 'default CNI disabled: install Flannel or Calico'
     : 'kindnet (default CNI)';
   lines.push(`  cni(["${label(cni)}"])`);
-  lines.push(`  cni -.- net`);
+  lines.push(`  cni -.- n0`);
   if (cluster.disableDefaultCNI) {
     lines.push('  classDef missing stroke:#d33,stroke-width:2px,stroke-dasharray:4 2');
     lines.push('  class cni missing');

@@ -19,6 +19,10 @@ export interface PacketRow {
   ttl: number | null;
   /** Frame length on the wire, else the outermost IP length. */
   length: number | null;
+  /** Frame length on the wire (pcap), when known: the "frame" column. */
+  frameLength: number | null;
+  /** Outermost IP total length, when captured: the "IP length" column. */
+  ipLength: number | null;
   /** `VXLAN VNI 1, 172.18.0.2 → 172.18.0.3 UDP 8472`, `IPIP …`, or '' when not encapsulated. */
   encapsulation: string;
   info: string;
@@ -159,6 +163,8 @@ export function summarizePacket(packet: Packet): PacketRow {
     protocol: protocolOf(packet),
     ttl: ttl ?? null,
     length: packet.frameLength ?? outer?.length ?? null,
+    frameLength: packet.frameLength ?? null,
+    ipLength: outer?.length ?? null,
     encapsulation: encapsulationOf(packet),
     info: infoOf(packet),
   };
@@ -206,12 +212,61 @@ function quotedText(layers: Layer[]): string {
   return parts.join(', ');
 }
 
-function fieldValue(name: string, value: unknown): string {
+const IP_PROTOCOLS: Record<number, string> = {
+  1: 'ICMP',
+  4: 'IPIP',
+  6: 'TCP',
+  17: 'UDP',
+  47: 'GRE',
+  58: 'ICMPv6',
+};
+const ETHERTYPES: Record<number, string> = {
+  0x0800: 'IPv4',
+  0x0806: 'ARP',
+  0x86dd: 'IPv6',
+  0x8100: 'VLAN',
+};
+
+/** Decoded values, not raw numbers: `0x0800 (IPv4)`, `17 (UDP)`, VXLAN `flags [I]`, `DF`. */
+function fieldValue(kind: Layer['kind'], name: string, value: unknown): string {
   if (name === 'quoted' && Array.isArray(value)) return quotedText(value as Layer[]);
-  if ((name === 'ethertype' || name === 'proto') && typeof value === 'number') {
-    return name === 'ethertype' ? `0x${value.toString(16).padStart(4, '0')}` : String(value);
+  if (name === 'ethertype' && typeof value === 'number') {
+    const hex = `0x${value.toString(16).padStart(4, '0')}`;
+    return ETHERTYPES[value] ? `${hex} (${ETHERTYPES[value]})` : hex;
   }
+  if (name === 'proto' && typeof value === 'number') {
+    if (kind === 'gre') return ETHERTYPES[value] ?? `0x${value.toString(16).padStart(4, '0')}`;
+    return IP_PROTOCOLS[value] ? `${value} (${IP_PROTOCOLS[value]})` : String(value);
+  }
+  if (kind === 'vxlan' && name === 'flags' && typeof value === 'number') {
+    // 0x08 is the I flag: the VNI is valid (RFC 7348).
+    return `[${value & 0x08 ? 'I' : ''}] (0x${value.toString(16).padStart(2, '0')})`;
+  }
+  if (name === 'df' && typeof value === 'boolean') return value ? "DF (don't fragment)" : 'not set';
   return String(value);
+}
+
+/** One meaning per word: an IP header's `length` is the IP length, a UDP one its payload. */
+function fieldName(kind: Layer['kind'], name: string): string {
+  if (name === 'length') {
+    if (kind === 'ipv4' || kind === 'ipv6') return 'IP length';
+    return 'payload length';
+  }
+  if (name === 'df') return 'flags';
+  if (name === 'srcPort') return 'source port';
+  if (name === 'dstPort') return 'destination port';
+  return name;
+}
+
+/** `Outer IPv4 172.18.0.5 → 172.18.0.6`: outer and inner told apart when a packet has both. */
+function layerTitle(layer: Layer, role: 'outer' | 'inner' | null): string {
+  const base = LAYER_TITLES[layer.kind] ?? layer.kind;
+  const prefix = role === 'outer' ? 'Outer ' : role === 'inner' ? 'Inner ' : '';
+  if (layer.kind === 'ipv4' || layer.kind === 'ipv6')
+    return `${prefix}${base} ${layer.src} → ${layer.dst}`;
+  if (layer.kind === 'ethernet' && layer.src && layer.dst)
+    return `${prefix}${base} ${layer.src} → ${layer.dst}`;
+  return `${prefix}${base}`;
 }
 
 /**
@@ -220,11 +275,26 @@ function fieldValue(name: string, value: unknown): string {
  * @param packet a decoded or parsed packet.
  */
 export function describeLayers(packet: Packet): LayerDetail[] {
-  return packet.layers.map((layer) => ({
-    kind: layer.kind,
-    title: LAYER_TITLES[layer.kind] ?? layer.kind,
-    fields: Object.entries(layer)
-      .filter(([name, value]) => name !== 'kind' && value !== undefined)
-      .map(([name, value]) => ({ name, value: fieldValue(name, value) })),
-  }));
+  // Layers before the tunnel header are outer, after it inner.
+  const tunnelAt = packet.layers.findIndex(
+    (l) => l.kind === 'vxlan' || l.kind === 'geneve' || l.kind === 'gre' || l.kind === 'ipip',
+  );
+  const ipAt = packet.layers
+    .map((l, k) => (l.kind === 'ipv4' || l.kind === 'ipv6' ? k : -1))
+    .filter((k) => k >= 0);
+  const split = tunnelAt >= 0 ? tunnelAt : ipAt.length > 1 ? ipAt[1]! : -1;
+  const framing = new Set<Layer['kind']>(['ethernet', 'ipv4', 'ipv6', 'udp']);
+  return packet.layers.map((layer, i) => {
+    const role = split < 0 || !framing.has(layer.kind) ? null : i < split ? 'outer' : 'inner';
+    return {
+      kind: layer.kind,
+      title: layerTitle(layer, role),
+      fields: Object.entries(layer)
+        .filter(([name, value]) => name !== 'kind' && value !== undefined)
+        .map(([name, value]) => ({
+          name: fieldName(layer.kind, name),
+          value: fieldValue(layer.kind, name, value),
+        })),
+    };
+  });
 }

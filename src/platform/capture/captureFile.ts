@@ -97,7 +97,16 @@ export async function readCaptureFile(
   };
 
   if (format === 'text') {
-    await streamText(path, sink, signal);
+    const verdict = await streamText(path, textGate(sink), signal);
+    if (verdict.notTcpdump) {
+      // Not one line was a packet: this is not tcpdump output, and its lines are not
+      // packets of an unknown protocol (they would be drawn as a hop that lost the probe).
+      return {
+        format,
+        packets: 0,
+        issues: [{ at: 1, fatal: true, message: NOT_TCPDUMP }],
+      };
+    }
   } else {
     const decoder = createPcapDecoder(sink);
     try {
@@ -119,7 +128,51 @@ export async function readCaptureFile(
  * and pure-ASCII text (nearly all tcpdump output) skips UTF-8 decoding: on a
  * million-packet text that is a good part of the reading time.
  */
-async function streamText(path: string, sink: PacketSink, signal?: AbortSignal): Promise<void> {
+/** The message for a text file none of whose lines is a packet. */
+export const NOT_TCPDUMP = 'not tcpdump output; save it with `tcpdump -nn -e -v`';
+
+/** Lines held back while none has been a packet yet; past this, the file is not tcpdump output. */
+const HOLD_LINES = 2000;
+
+interface GatedSink extends PacketSink {
+  end(): { notTcpdump: boolean };
+}
+
+/**
+ * Holds back packets that are nothing but unparsed text (`raw`) and their issues until a
+ * real packet line shows the file is tcpdump output; a file with none is reported as not
+ * tcpdump output instead of as packets of RAW. Bounded: at most HOLD_LINES are held.
+ */
+function textGate(sink: PacketSink): GatedSink {
+  let recognised = false;
+  let held: { packets: Packet[]; issues: CaptureIssue[] } | undefined = { packets: [], issues: [] };
+  let heldCount = 0;
+  return {
+    packet(p) {
+      if (!recognised && p.layers.some((l) => l.kind !== 'raw')) {
+        recognised = true;
+        for (const q of held?.packets ?? []) sink.packet(q);
+        for (const i of held?.issues ?? []) sink.issue?.(i);
+        held = undefined;
+      }
+      if (recognised) sink.packet(p);
+      else if (held && heldCount++ < HOLD_LINES) held.packets.push(p);
+    },
+    issue(i) {
+      if (recognised) sink.issue?.(i);
+      else if (held && held.issues.length < HOLD_LINES) held.issues.push(i);
+    },
+    end() {
+      return { notTcpdump: !recognised && heldCount > 0 };
+    },
+  };
+}
+
+async function streamText(
+  path: string,
+  sink: GatedSink,
+  signal?: AbortSignal,
+): Promise<{ notTcpdump: boolean }> {
   const parser = createTcpdumpTextParser(sink);
   const pushLines = (bytes: Buffer): void => {
     const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
@@ -156,6 +209,7 @@ async function streamText(path: string, sink: PacketSink, signal?: AbortSignal):
   }
   if (carry) pushLines(carry);
   parser.end();
+  return sink.end();
 }
 
 /** Reads the whole file into memory: {@link readCaptureFile} keeping the packets. */

@@ -11,6 +11,16 @@ import { delimiter, join, resolve } from 'node:path';
 import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
 import { findFault, findLab } from '../../core/labs/catalog';
 import { buildDatapathPlan } from '../../core/datapath/plans';
+import {
+  checkNotesAgainstState,
+  explainLoss,
+  icmpErrorsIn,
+  lossHeadline,
+  type SmallProbeOutcome,
+} from '../../core/hops/findings';
+import type { NodeState } from '../../core/netstate/nodeState';
+import { readNodeStates } from './labState';
+import { installAdviceHere, labsUnsupportedReason } from './hostSupport';
 import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { runTool, ToolError } from '../exec/runner';
@@ -67,7 +77,10 @@ export interface LabRunResult {
   /** Finer capture timings (start, traffic, settle, stop, render). */
   captureTimings: CaptureTimings;
   probe: ProbeOutcome;
+  /** The plan, its notes checked against the node state (what a fault changed is marked). */
   plan: DatapathPlan;
+  /** Nodes and pods as read after the build (dumps in `<outDir>/state/`). */
+  nodeState: NodeState[];
   /** True when the topology was left up (`keep`); tear it down with `podpath lab clean`. */
   kept: boolean;
 }
@@ -81,19 +94,6 @@ export class LabRunError extends Error {
     this.phase = phase;
   }
 }
-
-/** Debian/Ubuntu package for each tool a lab may need. */
-const TOOL_PACKAGES: Record<string, string> = {
-  ip: 'iproute2',
-  bridge: 'iproute2',
-  tcpdump: 'tcpdump',
-  ping: 'iputils-ping',
-  iperf3: 'iperf3',
-  sysctl: 'procps',
-  bird: 'bird2',
-  bird2: 'bird2',
-  birdc: 'bird2',
-};
 
 /** The binary a required tool name stands for (`bird2` is a package; the binary is `bird`). */
 function binaryFor(tool: string): string {
@@ -126,7 +126,7 @@ export interface PrerequisiteReport {
   /** How privileged commands run: already root, or through passwordless sudo. */
   privilege: 'root' | 'sudo' | 'none';
   missingTools: string[];
-  /** `apt-get install -y …` for the missing tools, when any. */
+  /** The install command for the missing tools on this distribution (apt, dnf, apk…), when any. */
   installCommand: string | null;
   /** Every problem, one sentence each. */
   problems: string[];
@@ -138,6 +138,16 @@ export async function checkLabPrerequisites(
   options: { probe?: LabProbeKind; signal?: AbortSignal } = {},
 ): Promise<PrerequisiteReport> {
   const problems: string[] = [];
+  const unsupported = labsUnsupportedReason();
+  if (unsupported) {
+    return {
+      ok: false,
+      privilege: 'none',
+      missingTools: [],
+      installCommand: null,
+      problems: [unsupported],
+    };
+  }
   let privilege: PrerequisiteReport['privilege'] = 'none';
   if (process.getuid?.() === 0) privilege = 'root';
   else {
@@ -164,9 +174,9 @@ export async function checkLabPrerequisites(
   for (const tool of needed) if (!(await onPath(tool))) missingTools.push(tool);
   let installCommand: string | null = null;
   if (missingTools.length > 0) {
-    const packages = [...new Set(missingTools.map((t) => TOOL_PACKAGES[t] ?? t))];
-    installCommand = `apt-get install -y ${packages.join(' ')}`;
-    problems.push(`Missing ${missingTools.join(', ')}: install with \`${installCommand}\`.`);
+    const advice = await installAdviceHere(missingTools);
+    installCommand = advice.command;
+    problems.push(advice.sentence);
   }
   // The kernel check creates test devices: only as root, and only once the rest is fine
   // (it would repeat the root and tool problems above).
@@ -340,17 +350,55 @@ async function runPreparedLab(
     emit('capture', `Captured ${hops.length} hops (${captureMs} ms)`);
 
     signal?.throwIfAborted();
-    emit('analyze', 'Correlating the probe across hops');
-    t = Date.now();
-    const { report } = await analyzeCaptureFiles(
-      capture.files.map((f) => f.pcap),
-      { plan, signal },
+    // What the nodes really look like, read after the capture (so
+    // the neighbour tables hold what the probe resolved): the explanation of a
+    // loss and the check of the plan's notes rest on it.
+    const nodeState = await readNodeStates(
+      topology.shell,
+      [
+        ...topology.inventory.nodes.map((n) => ({
+          name: n.name,
+          kind: 'node' as const,
+          target: { node: n.name },
+        })),
+        { name: 'underlay', kind: 'node' as const, target: { node: 'underlay' } },
+        ...topology.inventory.pods.map((p) => ({
+          name: p.name,
+          kind: 'pod' as const,
+          target: { node: p.node, pod: p.name },
+        })),
+      ],
+      { outDir, signal },
     );
-    const analyzeMs = Date.now() - t;
     emit(
       'analyze',
-      `${report.firstMissingHop ? `Probe lost after ${report.firstMissingHop}` : 'Probe seen at every hop'} (${analyzeMs} ms)`,
+      `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
     );
+    const checkedPlan: DatapathPlan = {
+      ...plan,
+      notes: checkNotesAgainstState(plan.notes, nodeState),
+    };
+    emit('analyze', 'Correlating the probe across hops');
+    t = Date.now();
+    const { report, captures } = await analyzeCaptureFiles(
+      capture.files.map((f) => f.pcap),
+      { plan: checkedPlan, signal },
+    );
+    const smallProbe = faultProbe
+      ? await smallProbeAfter(topology.shell, source, plan.destination.ip, probeOutcome, signal)
+      : undefined;
+    const explanation = explainLoss({
+      report,
+      plan: checkedPlan,
+      state: nodeState,
+      icmpErrors: captures.flatMap((c) => icmpErrorsIn(c.name, c.packets)),
+      ...(smallProbe ? { smallProbe } : {}),
+    });
+    // The why comes first: it is what a person running a faulted lab is looking for.
+    report.findings.unshift(...explanation);
+    const analyzeMs = Date.now() - t;
+    emit('analyze', `Probe ${lossHeadline(report)} (${analyzeMs} ms)`);
+    for (const sentence of explanation) emit('analyze', sentence);
 
     if (options.keep) {
       kept = true;
@@ -374,7 +422,8 @@ async function runPreparedLab(
       },
       captureTimings: capture.timings,
       probe: probeOutcome ?? { kind: probeKind, sent: 0, received: 0, summary: '' },
-      plan,
+      plan: checkedPlan,
+      nodeState,
       kept,
     };
   } catch (err) {
@@ -387,6 +436,28 @@ async function runPreparedLab(
       );
     }
     throw err;
+  }
+}
+
+/**
+ * After a large probe went unanswered, a default-size ping along the same path: if it
+ * passes, the size was the problem. Not captured; its outcome is evidence for the findings.
+ */
+async function smallProbeAfter(
+  shell: LabTopology['shell'],
+  from: ShellTarget,
+  to: string,
+  large: ProbeOutcome | undefined,
+  signal: AbortSignal | undefined,
+): Promise<SmallProbeOutcome | undefined> {
+  if (!large || large.received === large.sent) return undefined;
+  try {
+    const small = await runPingProbe(shell, { from, to, count: 2, signal });
+    // ping's default 56 bytes of payload + 8 ICMP + 20 IP.
+    return { ipLength: 84, sent: small.sent, received: small.received };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return undefined;
   }
 }
 

@@ -14,11 +14,12 @@ import {
   isCniMode,
 } from '../../core/datapath/plans';
 import type { DatapathPlan } from '../../core/datapath/types';
+import { lossHeadline } from '../../core/hops/findings';
 import { analyzeCaptureFiles, hopNameFromPath } from '../../platform/capture/analyzeFiles';
 import { analysisView } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
 import type { CaptureHop, CaptureSet } from '../tree/capturesTree';
-import { captureSetFiles } from '../tree/capturesTree';
+import { captureSetFiles, captureSetSkipped } from '../tree/capturesTree';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
 export interface AnalyzeArgs {
@@ -193,16 +194,25 @@ export function captureCommands(s: Services): CommandTable {
     }
     await s.captures.add(set.folder, set.files);
     const title = basename(set.folder);
-    const content = await withCancellableProgress(
+    const { content, headline } = await withCancellableProgress(
       `Podpath: analyzing ${title}`,
       async (signal, report) => {
         const analysis = await analyzeCaptureFiles(files, { plan, signal, onProgress: report });
-        return analysisView(analysis, { title: `Captures: ${title}`, plan });
+        return {
+          content: analysisView(analysis, { title: `Captures: ${title}`, plan }),
+          headline: lossHeadline(analysis.report),
+        };
       },
     );
-    s.log.line(
-      `analyzed ${files.length} hops in ${set.folder}: ${content.view.missingHop ? `lost after ${content.view.missingHop}` : 'seen at every hop'}`,
-    );
+    s.log.line(`analyzed ${files.length} hops in ${set.folder}: ${headline}`);
+    // Files of the folder that were not read, said rather than silently left out; a
+    // pcap's own text rendering is expected and not worth a line.
+    const skipped = captureSetSkipped(set).filter((f) => !f.why.startsWith('the text rendering'));
+    if (skipped.length > 0) {
+      const said = `Skipped ${skipped.map((f) => `${f.name} (${f.why})`).join(', ')}.`;
+      s.log.line(said);
+      content.view.findings.unshift(said);
+    }
     s.panel.show(content);
     return content.view;
   };

@@ -7,11 +7,13 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
-import { FAULTS, LABS, findLab } from '../../core/labs/catalog';
+import { FAULTS, LABS, faultDescription, findLab } from '../../core/labs/catalog';
 import { analyzeCaptureFiles } from '../../platform/capture/analyzeFiles';
 import { runLab } from '../../platform/labs/labRunner';
 import { cleanLeftovers, teardownLab } from '../../platform/netns/labTopology';
-import { analysisView } from '../panel/panelViews';
+import { buildDatapathPlan } from '../../core/datapath/plans';
+import { analysisView, datapathView } from '../panel/panelViews';
+import { labBuilds } from '../tree/labsTree';
 import type { CommandTable, Services } from '../services';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
@@ -99,6 +101,8 @@ export function labCommands(s: Services): CommandTable {
             result.files.map((f) => f.pcap),
             { plan: result.plan, signal },
           );
+          // The runner's findings also say why, from the node state it read after the build.
+          analysis.report.findings = result.report.findings;
           const t = result.timings;
           s.log.line(
             `lab ${lab.id}: build ${t.buildMs} ms, capture ${t.captureMs} ms, teardown ${t.teardownMs} ms, total ${t.totalMs} ms; pcaps in ${result.outDir}`,
@@ -117,8 +121,7 @@ export function labCommands(s: Services): CommandTable {
               ? { ...prev, status: 'up', detail: `Kept up; pcaps in ${result.outDir}` }
               : {
                   status: 'torn down',
-                  ...(prev.inventory ? { inventory: prev.inventory } : {}),
-                  detail: `pcaps in ${result.outDir}`,
+                  detail: `Torn down after the run; pcaps in ${result.outDir}`,
                 },
           );
           return view;
@@ -156,7 +159,7 @@ export function labCommands(s: Services): CommandTable {
           const pick = await vscode.window.showQuickPick(
             FAULTS.filter((f) => lab.faults.includes(f.kind)).map((f) => ({
               label: f.title,
-              detail: f.description,
+              detail: faultDescription(lab, f.kind),
               fault: f.kind,
             })),
             { title: `Podpath: break ${lab.title} how?`, ignoreFocusOut: true },
@@ -167,24 +170,44 @@ export function labCommands(s: Services): CommandTable {
         return run(lab, { ...args, fault });
       },
     },
+    'podpath.lab.describe': {
+      what: 'Showing the lab',
+      run: (arg?: unknown) => {
+        const args = labArgs(arg);
+        const lab = args ? findLab(args.labId) : undefined;
+        if (!lab) throw new Error('choose a lab in the Labs view');
+        const content = datapathView(buildDatapathPlan(lab.planInput));
+        content.view.title = `Lab: ${lab.title}`;
+        content.view.notes.unshift(
+          lab.description,
+          `Running it needs root: it builds ${labBuilds(lab).replace(/^needs root · /, '')} as network namespaces on this machine, pings pod B from pod A while capturing at every hop, and tears it all down. Faults it can inject: ${lab.faults.map((f) => FAULTS.find((d) => d.kind === f)?.title ?? f).join(', ') || 'none'}.`,
+        );
+        s.panel.show(content);
+        return Promise.resolve(content.view);
+      },
+    },
     'podpath.lab.teardown': {
       what: 'Tearing down the lab',
       run: async (arg?: unknown) => {
         const args = labArgs(arg);
         const topology = args ? s.labs.state(args.labId).topology : undefined;
+        const title = args ? (findLab(args.labId)?.title ?? args.labId) : 'labs';
+        let said: string;
         if (args && topology) {
           const { durationMs } = await teardownLab(topology);
-          s.log.line(`lab ${args.labId} torn down in ${durationMs} ms`);
-          s.labs.setState(args.labId, { status: 'torn down' });
-          return true;
+          said = `Podpath: tore down ${title}: removed ${topology.namespaces.length} network namespaces (${topology.namespaces.join(', ')})${topology.daemons.length > 0 ? ` and stopped ${topology.daemons.length} BIRD daemons` : ''} in ${durationMs} ms.`;
+        } else {
+          // A lab kept by an earlier session (or the CLI): remove it by its pp- prefix.
+          const removed = await cleanLeftovers();
+          said =
+            removed.namespaces.length + removed.links.length === 0
+              ? `Podpath: ${title} was not up; nothing to remove.`
+              : `Podpath: tore down ${title}: removed ${removed.namespaces.length} network namespaces (${removed.namespaces.join(', ')}) and ${removed.links.length} links.`;
         }
-        // A lab kept by an earlier session (or the CLI): remove it by its pp- prefix.
-        const removed = await cleanLeftovers();
-        if (args) s.labs.setState(args.labId, { status: 'torn down' });
-        s.log.line(
-          `teardown: removed ${removed.namespaces.length} namespaces, ${removed.links.length} links`,
-        );
-        return true;
+        if (args) s.labs.setState(args.labId, { status: 'torn down', detail: said });
+        s.log.line(said);
+        void vscode.window.showInformationMessage(said);
+        return said;
       },
     },
     'podpath.lab.clean': {

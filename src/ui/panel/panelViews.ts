@@ -5,7 +5,9 @@
  * the packets behind the rows (`PanelContent.packets`, per hop) so the host can answer
  * `selectPacket` with the layers without sending whole captures to the webview.
  */
+import { basename } from 'node:path';
 import type { HopReport } from '../../core/hops/types';
+import { inputProblems, lossHeadline } from '../../core/hops/findings';
 import type { DatapathPlan } from '../../core/datapath/types';
 import { buildSequenceDiagram } from '../../core/diagram/sequenceDiagram';
 import type { KindClusterManifest, ServiceManifest } from '../../core/manifests/types';
@@ -68,13 +70,22 @@ export function analysisView(
 ): PanelContent {
   const maxRows = options.maxRows ?? MAX_ROWS_PER_HOP;
   const { report, captures } = analysis;
+  const problems = inputProblems(
+    captures.map((c) => ({ file: basename(c.path), format: c.format, issues: c.issues })),
+  );
   const hops = captures.map((capture, i): HopView => {
     const hop = report.hops.find((h) => h.name === capture.name) ?? report.hops[i];
+    // A capture read only in part says nothing about loss: not "✗ not seen".
+    const unread = hop && !hop.seen && capture.issues.some((x) => x.fatal);
     return {
       name: capture.name,
       packetCount: capture.packets.length,
-      seen: hop ? hop.seen : null,
-      summary: hop ? hopSummary(hop) : `${capture.packets.length} packets`,
+      seen: hop && !unread ? hop.seen : null,
+      summary: unread
+        ? 'could not be read to the end'
+        : hop
+          ? hopSummary(hop)
+          : `${capture.packets.length} packets`,
       ...rowsOf(capture.packets, maxRows),
       issues: capture.issues.map(issueText),
     };
@@ -82,9 +93,11 @@ export function analysisView(
   const subtitle =
     options.subtitle ??
     [
+      // Bad input first: it changes how the rest reads.
+      ...problems,
       `${captures.length} hops`,
       options.plan ? options.plan.title : 'no datapath plan',
-      report.firstMissingHop ? `lost after ${report.firstMissingHop}` : 'seen at every hop',
+      lossHeadline(report),
     ].join(' · ');
   return {
     view: {
@@ -93,7 +106,7 @@ export function analysisView(
       subtitle,
       diagram: report.diagram || null,
       missingHop: report.firstMissingHop,
-      findings: [...report.findings],
+      findings: [...problems, ...report.findings],
       notes: options.plan ? [...options.plan.notes] : [],
       hops,
     },
@@ -118,7 +131,8 @@ export function datapathView(plan: DatapathPlan): PanelContent {
         name: h.name,
         packetCount: 0,
         seen: null,
-        summary: `${h.interface} · ${h.description} (TTL ${h.expectedTtl}, MTU ${h.mtu}, filter: ${h.filter})`,
+        // The name already says where (`02-nodeA-cni0`): the summary says what happens there.
+        summary: `${h.description} TTL ${h.expectedTtl}, MTU ${h.mtu}; filter: ${h.filter}`,
         rows: [],
         truncated: false,
         issues: [],
@@ -165,7 +179,9 @@ export function topologyView(cluster: KindClusterManifest): PanelContent {
   const names = kindNodeNames(cluster);
   const notes = [
     `Nodes: ${names.map((n, i) => `${n} (${cluster.nodes[i]?.role ?? '?'})`).join(', ')}.`,
-    `Pod subnet ${cluster.podSubnet ?? '10.244.0.0/16 (kind default)'}, service subnet ${cluster.serviceSubnet ?? '10.96.0.0/12 (kind default)'}.`,
+    'Node IPs are on the Docker network `kind` (172.18.0.0/16 by default); Docker assigns them when kind creates the node containers.',
+    `Pod subnet ${cluster.podSubnet ?? '10.244.0.0/16 (kind default)'}: each node gets its own podCIDR from it (a /24), and pods take addresses from their node's.`,
+    `Service subnet ${cluster.serviceSubnet ?? '10.96.0.0/12 (kind default)'}: virtual addresses, no interface has them; kube-proxy rules on every node translate them to pod addresses.`,
     cluster.disableDefaultCNI
       ? 'disableDefaultCNI is true: pods stay Pending until a CNI (Flannel or Calico) is installed.'
       : 'kind installs its default CNI (kindnet).',

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { hopNameFromPath } from '../../platform/capture/analyzeFiles';
 import { readCaptureFile } from '../../platform/capture/captureFile';
-import { hopFilesIn } from './hopFiles';
+import { hopFilesIn, hopFilesOf } from './hopFiles';
 
 export interface CaptureSet {
   kind: 'set';
@@ -40,6 +40,17 @@ export function captureSetFiles(set: CaptureSet): string[] {
   try {
     const names = readdirSync(set.folder).filter((n) => statSync(join(set.folder, n)).isFile());
     return hopFilesIn(names).map((n) => join(set.folder, n));
+  } catch {
+    return [];
+  }
+}
+
+/** Files of a folder set that are not hops, with why (none for an explicit file list). */
+export function captureSetSkipped(set: CaptureSet): { name: string; why: string }[] {
+  if (set.files) return [];
+  try {
+    const names = readdirSync(set.folder).filter((n) => statSync(join(set.folder, n)).isFile());
+    return hopFilesOf(names).skipped;
   } catch {
     return [];
   }

@@ -9,6 +9,7 @@ import type { LabDefinition } from '../../core/labs/catalog';
 import { LABS } from '../../core/labs/catalog';
 import type { LabInterface, LabTopology } from '../../platform/netns/labTopology';
 import { labAvailability } from '../../platform/netns/labTopology';
+import { labsUnsupportedReason } from '../../platform/labs/hostSupport';
 
 export type LabStatus = 'idle' | 'running' | 'up' | 'torn down' | 'failed';
 
@@ -32,6 +33,19 @@ export type LabNode =
     }
   | { kind: 'interface'; labId: string; owner: string; iface: LabInterface };
 
+/** `needs root · 2 nodes, 2 pods, flannel.1 VXLAN`: what running the lab builds. */
+export function labBuilds(lab: LabDefinition): string {
+  const nodes =
+    new Set(lab.network.pods.map((p) => p.node)).size === 1 && lab.sameNode
+      ? 1
+      : lab.network.nodes.length;
+  const tunnel = lab.network.nodes[0]?.tunnel;
+  const parts = [`${nodes} node${nodes === 1 ? '' : 's'}`, `${lab.network.pods.length} pods`];
+  if (tunnel) parts.push(`${tunnel.device} ${tunnel.kind === 'vxlan' ? 'VXLAN' : 'IPIP'}`);
+  if (lab.network.routing === 'calico-bgp') parts.push('BIRD over iBGP');
+  return `needs root · ${parts.join(', ')}`;
+}
+
 export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LabNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -54,10 +68,13 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   available(lab: LabDefinition): Promise<{ available: boolean; reason?: string }> {
     let cached = this.availability.get(lab.id);
     if (!cached) {
-      cached = labAvailability(lab).catch((err: unknown) => ({
-        available: false,
-        reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
-      }));
+      const unsupported = labsUnsupportedReason();
+      cached = unsupported
+        ? Promise.resolve({ available: false, reason: unsupported })
+        : labAvailability(lab).catch((err: unknown) => ({
+            available: false,
+            reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
+          }));
       this.availability.set(lab.id, cached);
     }
     return cached;
@@ -66,7 +83,9 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   getChildren(element?: LabNode): LabNode[] {
     if (!element) return LABS.map((lab) => ({ kind: 'lab', lab }));
     if (element.kind === 'lab') {
-      const inv = this.state(element.lab.id).inventory;
+      const st = this.state(element.lab.id);
+      // Only a lab that exists has nodes and pods: a torn-down one lists none.
+      const inv = st.status === 'running' || st.status === 'up' ? st.inventory : undefined;
       if (!inv) return [];
       return [
         ...inv.nodes.map((n): LabNode => ({
@@ -102,26 +121,30 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
     if (node.kind === 'lab') {
       const st = this.state(node.lab.id);
       const availability = await this.available(node.lab);
+      const built = (st.status === 'running' || st.status === 'up') && st.inventory;
       const item = new vscode.TreeItem(
         node.lab.title,
-        st.inventory
-          ? vscode.TreeItemCollapsibleState.Expanded
-          : vscode.TreeItemCollapsibleState.None,
+        built ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
       );
       // A new id once the topology exists, so the workbench applies Expanded instead of keeping
       // the earlier leaf state.
-      item.id = `lab:${node.lab.id}${st.inventory ? ':built' : ''}`;
+      item.id = `lab:${node.lab.id}${built ? ':built' : ''}`;
       const status = st.status === 'idle' ? '' : st.status;
       item.description = availability.available
-        ? [node.lab.id, status].filter(Boolean).join(' · ')
+        ? [status, labBuilds(node.lab)].filter(Boolean).join(' · ')
         : `unavailable: ${availability.reason ?? ''}`;
       const tip = new vscode.MarkdownString();
       tip.appendText(`${node.lab.description}\n\n`);
       tip.appendText(
         availability.available
-          ? 'Runs on this machine.'
+          ? `Needs root: it builds ${labBuilds(node.lab)} as network namespaces (pp-${node.lab.network.short}-…) on this machine and removes them after the run. Click to see its datapath.`
           : `Unavailable: ${availability.reason ?? ''}`,
       );
+      item.command = {
+        command: 'podpath.lab.describe',
+        title: 'Show lab',
+        arguments: [node.lab.id],
+      };
       if (st.detail) tip.appendText(`\n\n${st.detail}`);
       item.tooltip = tip;
       item.iconPath = new vscode.ThemeIcon(

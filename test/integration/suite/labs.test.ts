@@ -71,6 +71,12 @@ suite('labs', function () {
     assert.ok(view, 'the faulty run returned no view (see the Podpath log)');
     assert.equal(view.missingHop, expectedMissingHop(lab, 'missing-fdb'));
     assert.match(view.title, /Missing FDB entry/);
+    // Why, first, with the evidence: the FDB entry node A lacks for node B's VTEP MAC.
+    assert.match(
+      view.findings[0] ?? '',
+      /^Probe lost in flannel\.1 on node A, .*no entry for 3e:a5:91:07:bc:22/,
+    );
+    assert.match(view.subtitle, /lost between 03-nodeA-flannel\.1 and 04-nodeA-eth0/);
     assert.deepEqual(labNamespaces(), []);
   });
 
@@ -96,8 +102,25 @@ suite('labs', function () {
     assert.match(String(flannel.description), /^10\.244\.0\.0\/32 · [0-9a-f:]{17} · mtu 1450/);
     assert.ok(labNamespaces().length > 0, 'the kept lab has no namespaces');
 
-    await vscode.commands.executeCommand('podpath.lab.teardown', labNode);
+    const said = await vscode.commands.executeCommand<string>('podpath.lab.teardown', labNode);
     assert.equal(api.trees.labs.state(lab.id).status, 'torn down');
+    assert.match(
+      said ?? '',
+      /^Podpath: tore down Flannel VXLAN: removed \d+ network namespaces \(pp-fv-/,
+    );
+    assert.deepEqual(tree.getChildren(labNode), [], 'a torn-down lab lists no nodes or pods');
     assert.deepEqual(labNamespaces(), []);
+  });
+
+  test('a lab row says it needs root and what it builds; clicking it shows its description', async () => {
+    const item = await api.trees.labs.getTreeItem({ kind: 'lab', lab });
+    assert.match(String(item.description), /needs root · 2 nodes, 2 pods, flannel\.1 VXLAN/);
+    assert.equal(item.command?.command, 'podpath.lab.describe');
+    const view = await vscode.commands.executeCommand<PanelView>(
+      item.command.command,
+      ...(item.command.arguments ?? []),
+    );
+    assert.equal(view?.title, 'Lab: Flannel VXLAN');
+    assert.equal(view?.notes[0], lab.description);
   });
 });
