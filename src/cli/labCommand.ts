@@ -12,9 +12,10 @@ import { LabRunError, runLab } from '../platform/labs/labRunner';
 import type { CliIo } from './captureCommands';
 import { formatAnalysis, parseArgs } from './captureCommands';
 import { formatTable, UsageError } from './table';
+import { describeCleanup } from '../core/labs/runRecord';
 
 const USAGE =
-  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean';
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean [--json]';
 
 /** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -78,17 +79,13 @@ async function listLabs(args: readonly string[], io: CliIo): Promise<number> {
 async function cleanLabs(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, { flags: ['json'] });
   if (parsed.positional.length > 0) throw new UsageError('podpath lab clean takes no arguments');
-  const removed = await cleanLeftovers({});
+  // only what dead Podpath runs recorded; everything else is named and left alone
+  const report = await cleanLeftovers({});
   if (parsed.flags.has('json')) {
-    io.stdout(JSON.stringify(removed, null, 2) + '\n');
+    io.stdout(JSON.stringify(report, null, 2) + '\n');
     return 0;
   }
-  const total = removed.namespaces.length + removed.links.length + removed.processes.length;
-  io.stdout(
-    total === 0
-      ? 'Nothing to clean: no pp- namespaces, links or processes.\n'
-      : `Removed ${removed.namespaces.length} namespaces, ${removed.links.length} links, ${removed.processes.length} processes.\n`,
-  );
+  io.stdout(describeCleanup(report).join('\n') + '\n');
   return 0;
 }
 

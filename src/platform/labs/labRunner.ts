@@ -22,6 +22,7 @@ import { captureHops } from '../capture/captureSession';
 import type { ProbeOutcome } from '../capture/probes';
 import { runPingProbe, runTcpProbe } from '../capture/probes';
 import { analyzeCaptureFiles } from '../capture/analyzeFiles';
+import { describeCleanup, removedNothing } from '../../core/labs/runRecord';
 
 export type LabPhase = 'prerequisites' | 'build' | 'capture' | 'analyze' | 'teardown';
 
@@ -237,13 +238,12 @@ async function runPreparedLab(
   emit: (phase: LabPhase, message: string) => void,
 ): Promise<LabRunResult> {
   const { signal } = options;
+  // only runs whose process is gone; anything else with a pp- name is left alone
   const leftovers = await cleanLeftovers({ signal });
-  const removed = leftovers.namespaces.length + leftovers.links.length + leftovers.processes.length;
-  if (removed > 0) {
-    emit(
-      'prerequisites',
-      `Removed leftovers of an earlier run: ${leftovers.namespaces.length} namespaces, ${leftovers.links.length} links, ${leftovers.processes.length} processes`,
-    );
+  if (!removedNothing(leftovers)) {
+    const [summary, ...names] = describeCleanup({ ...leftovers, leftAlone: [] });
+    emit('prerequisites', `Leftovers of an earlier run: ${summary ?? ''}`);
+    for (const line of names) emit('prerequisites', line.trim());
   }
   const prerequisitesMs = Date.now() - t0;
   emit('prerequisites', `Prerequisites ok (${prerequisitesMs} ms)`);
@@ -274,9 +274,13 @@ async function runPreparedLab(
   const tearDown = async (): Promise<void> => {
     emit('teardown', `Tearing down ${lab.id}`);
     const td = Date.now();
-    await teardownLab(topology);
+    const { report } = await teardownLab(topology);
     teardownMs = Date.now() - td;
-    emit('teardown', `Torn down (${teardownMs} ms)`);
+    emit(
+      'teardown',
+      `Torn down (${teardownMs} ms): removed ${report.namespaces.length} namespaces, ${report.processes.length} processes, ${report.files.length} files`,
+    );
+    for (const why of report.leftAlone) emit('teardown', `Left alone: ${why}`);
   };
 
   try {

@@ -9,11 +9,11 @@
  * where netlink can target the namespace directly: it is faster); commands for
  * different namespaces run concurrently, commands for one device in order.
  */
-import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { runTool, startTool, ToolError } from '../exec/runner';
-import type { ToolProcess } from '../exec/runner';
+import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
 import type { NodeShell, ShellTarget } from '../shells/nodeShell';
 import { NetnsNodeShell } from '../shells/netnsShell';
 import type {
@@ -28,6 +28,15 @@ import type { PlanInput } from '../../core/datapath/types';
 import { parseIpAddr } from '../../core/netstate/ipLink';
 import { bgpEstablished, parseBirdProtocols } from '../../core/netstate/bird';
 import { parseIpRoute } from '../../core/netstate/ipRoute';
+import type { CleanupReport } from '../../core/labs/runRecord';
+import { LAB_PREFIX, linkCreatedBy } from '../../core/labs/runRecord';
+import { LAB_RUN_DIR, birdFiles } from './labPaths';
+import { acquireLabLock, releaseLabLock } from './labLocks';
+import { RunLedger, removeStaleRunsOf } from './labRuns';
+import { listNamespaces, sleep } from './netnsQueries';
+
+export { LAB_RUN_DIR, LAB_PREFIX };
+export { cleanLeftovers } from './labRuns';
 
 export interface LabInterface {
   name: string;
@@ -44,6 +53,8 @@ export interface LabTopology {
   shell: NodeShell;
   /** All created, every name starts with `pp-`. */
   namespaces: string[];
+  /** The run's record of everything it made; teardown removes exactly that. */
+  ledger: RunLedger;
   inventory: {
     nodes: { name: string; namespace: string; interfaces: LabInterface[] }[];
     pods: { name: string; node: string; namespace: string; interfaces: LabInterface[] }[];
@@ -56,13 +67,7 @@ export interface LabTopology {
   daemons: ToolProcess[];
 }
 
-/** Control sockets, configs and logs of lab daemons. */
-export const LAB_RUN_DIR = '/run/pp-lab';
-/** Everything the labs create carries this prefix. */
-export const LAB_PREFIX = 'pp-';
-
 const BGP_TIMEOUT_MS = 15_000;
-const LOCK_WAIT_MS = 120_000;
 const UNDERLAY_ROLE = 'ul';
 
 /** Raised when a build step fails; the topology has already been removed. */
@@ -83,32 +88,41 @@ export function labNamespace(lab: LabDefinition, role: string): string {
   return `${LAB_PREFIX}${lab.network.short}-${role}`;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new ToolError('cancelled', ['sleep'], null, ''));
-      return;
+/** Runs argv lists one after the other (their links are already recorded, see runParallel). */
+async function runSequence(
+  cmds: readonly string[][],
+  ledger: RunLedger,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const argv of cmds) {
+    try {
+      await runTool(argv, { signal, timeoutMs: 10_000 });
+    } catch (e) {
+      // `ip` refused to make a root-namespace link: a link of that name is someone else's
+      const link = linkCreatedBy(argv);
+      if (link && link.namespace === undefined && e instanceof ToolError && e.kind === 'exit')
+        await ledger.forgetLink(link);
+      throw e;
     }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new ToolError('cancelled', ['sleep'], null, ''));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  }
 }
 
-/** Runs argv lists one after the other. */
-async function runSequence(cmds: readonly string[][], signal?: AbortSignal): Promise<void> {
-  for (const argv of cmds) await runTool(argv, { signal, timeoutMs: 10_000 });
-}
-
-/** Runs independent sequences concurrently; waits for all, then throws the first failure. */
-async function runParallel(seqs: readonly string[][][], signal?: AbortSignal): Promise<void> {
-  const results = await Promise.allSettled(seqs.map((s) => runSequence(s, signal)));
+/**
+ * Runs independent sequences concurrently; waits for all, then throws the first failure.
+ * Every link they create is recorded in the run's ledger first, in one write.
+ */
+async function runParallel(
+  seqs: readonly string[][][],
+  ledger: RunLedger,
+  signal?: AbortSignal,
+): Promise<void> {
+  await ledger.addLinks(
+    seqs.flat().flatMap((argv) => {
+      const link = linkCreatedBy(argv);
+      return link ? [link] : [];
+    }),
+  );
+  const results = await Promise.allSettled(seqs.map((s) => runSequence(s, ledger, signal)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -350,21 +364,14 @@ function podCommands(
   return cmds;
 }
 
-function birdFiles(ns: string): { conf: string; socket: string; log: string } {
-  return {
-    conf: path.join(LAB_RUN_DIR, `${ns}.bird.conf`),
-    socket: path.join(LAB_RUN_DIR, `${ns}.ctl`),
-    log: path.join(LAB_RUN_DIR, `${ns}.bird.log`),
-  };
-}
-
 async function startBird(
   lab: LabDefinition,
   fault: FaultKind | undefined,
   signal: AbortSignal | undefined,
   daemons: ToolProcess[],
+  ledger: RunLedger,
 ): Promise<void> {
-  await mkdir(LAB_RUN_DIR, { recursive: true });
+  await mkdir(LAB_RUN_DIR, { recursive: true, mode: 0o700 });
   const nodes = lab.network.nodes;
   const peerPod = lab.network.pods.find((p) => p.name === 'podB');
   for (const node of nodes) {
@@ -390,15 +397,14 @@ async function startBird(
       ignoreKernelRoutes:
         onA && fault === 'blackhole' && peerPod ? [`${peerPod.ip}/32`] : undefined,
     });
+    await ledger.addFiles([files.conf, files.socket, files.log]);
     await rm(files.socket, { force: true });
     await writeFile(files.conf, conf);
-    const proc = startTool(
-      ['ip', 'netns', 'exec', ns, 'bird', '-f', '-c', files.conf, '-s', files.socket],
-      {
-        signal,
-      },
-    );
+    const argv = ['ip', 'netns', 'exec', ns, 'bird', '-f', '-c', files.conf, '-s', files.socket];
+    const proc = startTool(argv, { signal });
     daemons.push(proc);
+    // `ip netns exec` execs bird in place: the pid is BIRD's
+    await ledger.addProcess(proc.pid, argv);
   }
 }
 
@@ -468,69 +474,6 @@ async function readInterfaces(ns: string, signal?: AbortSignal): Promise<LabInte
   return toInterfaces(r.stdout);
 }
 
-async function listNamespaces(): Promise<string[]> {
-  const r = await runTool(['ip', 'netns', 'list']);
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n.length > 0);
-}
-
-async function namespacePids(ns: string): Promise<number[]> {
-  const r = await runTool(['ip', 'netns', 'pids', ns], { okExitCodes: [0, 1] });
-  return r.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((p) => Number.isInteger(p) && p > 0 && p !== process.pid);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Ends every process inside the namespaces (SIGTERM, then SIGKILL after 1 s); returns their pids. */
-async function killNamespaceProcesses(namespaces: readonly string[]): Promise<number[]> {
-  const pids = (
-    await Promise.all(namespaces.map((ns) => namespacePids(ns).catch(() => [])))
-  ).flat();
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
-  const until = Date.now() + 1000;
-  while (pids.some(alive) && Date.now() < until) await sleep(20);
-  for (const pid of pids.filter(alive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  return pids;
-}
-
-async function removeRunFiles(namespaces: readonly string[]): Promise<void> {
-  let entries: string[] = [];
-  try {
-    entries = await readdir(LAB_RUN_DIR);
-  } catch {
-    return;
-  }
-  await Promise.all(
-    entries
-      .filter((e) => namespaces.some((ns) => e.startsWith(`${ns}.`)))
-      .map((e) => rm(path.join(LAB_RUN_DIR, e), { force: true })),
-  );
-}
-
 async function stopDaemons(daemons: readonly ToolProcess[]): Promise<void> {
   await Promise.all(
     daemons.map(async (d) => {
@@ -547,75 +490,12 @@ async function stopDaemons(daemons: readonly ToolProcess[]): Promise<void> {
   );
 }
 
-/** Removes namespaces (their processes first) and their daemon files. */
-async function removeNamespaces(namespaces: readonly string[]): Promise<number[]> {
-  const pids = await killNamespaceProcesses(namespaces);
-  await Promise.all(
-    namespaces.map((ns) => runTool(['ip', 'netns', 'del', ns]).catch(() => undefined)),
-  );
-  await removeRunFiles(namespaces);
-  return pids;
-}
-
-/** `/run/pp-lab/pp-fv.lock`: holds the pid of the process that owns the lab's namespaces. */
-function lockPath(short: string): string {
-  return path.join(LAB_RUN_DIR, `${LAB_PREFIX}${short}.lock`);
-}
-
-async function lockOwner(short: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(lockPath(short), 'utf8')).trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when another live process owns the lab with this short name. */
-async function ownedByOther(short: string): Promise<boolean> {
-  const owner = await lockOwner(short);
-  return owner !== undefined && owner !== process.pid && alive(owner);
-}
-
 /**
- * Takes the lab's lock, waiting while another live process holds it: two runs of
- * one lab (say, the CLI and a test) would otherwise delete each other's namespaces.
- * A lock whose owner died is a leftover and is taken over.
- */
-async function acquireLabLock(lab: LabDefinition, signal?: AbortSignal): Promise<void> {
-  await mkdir(LAB_RUN_DIR, { recursive: true });
-  const file = lockPath(lab.network.short);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const owner = await lockOwner(lab.network.short);
-    if (owner === process.pid) return;
-    if (owner === undefined || !alive(owner)) {
-      await rm(file, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `lab ${lab.id} is in use by process ${owner} (waited ${LOCK_WAIT_MS / 1000} s)`,
-      );
-    await sleep(100, signal);
-  }
-}
-
-async function releaseLabLock(lab: LabDefinition): Promise<void> {
-  if ((await lockOwner(lab.network.short)) === process.pid)
-    await rm(lockPath(lab.network.short), { force: true });
-}
-
-/**
- * Builds `lab` in network namespaces. Removes this lab's own leftovers first.
- * On any failure or abort it removes everything it made, then throws: a
- * ToolError of kind `cancelled` on abort, a LabBuildError otherwise.
+ * Builds `lab` in network namespaces, recording each thing in a run record before it
+ * makes it. Removes this lab's own leftovers (runs whose process is gone) first, and
+ * refuses to start when a namespace it needs exists and no run recorded it. On any
+ * failure or abort it removes everything it made, then throws: a ToolError of kind
+ * `cancelled` on abort, a LabBuildError otherwise.
  */
 export async function buildLab(
   lab: LabDefinition,
@@ -627,7 +507,6 @@ export async function buildLab(
     throw new Error(
       `Fault ${fault} does not apply to lab ${lab.id} (it supports: ${lab.faults.join(', ') || 'none'})`,
     );
-  const runId = `${lab.id}-${started.toString(36)}`;
   const roles = [
     UNDERLAY_ROLE,
     ...lab.network.nodes.map((n) => n.name),
@@ -636,6 +515,7 @@ export async function buildLab(
   const planned = roles.map((r) => labNamespace(lab, r));
   const daemons: ToolProcess[] = [];
   let locked = false;
+  let ledger: RunLedger | undefined;
   let step = 'remove leftovers of this lab';
   const progress = (s: string): void => {
     step = s;
@@ -650,41 +530,60 @@ export async function buildLab(
     await acquireLabLock(lab, signal);
     locked = true;
     progress('remove leftovers of this lab');
-    const prefix = `${LAB_PREFIX}${lab.network.short}-`;
-    const stale = (await listNamespaces()).filter((n) => n.startsWith(prefix));
-    if (stale.length > 0) await removeNamespaces(stale);
+    await removeStaleRunsOf(lab);
+    const taken = (await listNamespaces(signal)).filter((n) => planned.includes(n));
+    if (taken.length > 0)
+      throw new Error(
+        `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''} and no Podpath run recorded ${taken.length === 1 ? 'it' : 'them'}: Podpath leaves what it did not make alone; remove ${taken.length === 1 ? 'it' : 'them'} yourself (\`ip netns del NAME\`) if ${taken.length === 1 ? 'it is' : 'they are'} not in use`,
+      );
+    const run = await RunLedger.open(lab);
+    ledger = run;
     checkAbort();
 
     progress('create namespaces');
-    await runParallel(
-      planned.map((ns) => [['ip', 'netns', 'add', ns]]),
-      signal,
+    await run.addNamespaces(planned);
+    const created = await Promise.allSettled(
+      planned.map(async (ns) => {
+        try {
+          await runTool(['ip', 'netns', 'add', ns], { signal, timeoutMs: 10_000 });
+        } catch (e) {
+          // refused: not made, so not ours; cut short: it may exist, so it stays recorded
+          if (e instanceof ToolError && e.kind === 'exit') await run.forgetNamespace(ns);
+          throw e;
+        }
+      }),
     );
+    await run.namespacesCreated(planned);
+    const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     checkAbort();
 
     progress('underlay switch');
     const ul = labNamespace(lab, UNDERLAY_ROLE);
     const u = lab.network.underlay;
-    await runSequence(
+    await runParallel(
       [
-        ['ip', '-n', ul, 'link', 'set', 'lo', 'up'],
         [
-          'ip',
-          '-n',
-          ul,
-          'link',
-          'add',
-          u.bridge,
-          'address',
-          u.mac,
-          'mtu',
-          String(u.mtu),
-          'type',
-          'bridge',
+          ['ip', '-n', ul, 'link', 'set', 'lo', 'up'],
+          [
+            'ip',
+            '-n',
+            ul,
+            'link',
+            'add',
+            u.bridge,
+            'address',
+            u.mac,
+            'mtu',
+            String(u.mtu),
+            'type',
+            'bridge',
+          ],
+          ['ip', '-n', ul, 'addr', 'add', `${u.ip}/${u.prefixLength}`, 'dev', u.bridge],
+          ['ip', '-n', ul, 'link', 'set', u.bridge, 'up'],
         ],
-        ['ip', '-n', ul, 'addr', 'add', `${u.ip}/${u.prefixLength}`, 'dev', u.bridge],
-        ['ip', '-n', ul, 'link', 'set', u.bridge, 'up'],
       ],
+      run,
       signal,
     );
     await runParallel(
@@ -710,6 +609,7 @@ export async function buildLab(
         ],
         ['ip', '-n', ul, 'link', 'set', n.underlayPort, 'master', u.bridge, 'up'],
       ]),
+      run,
       signal,
     );
     checkAbort();
@@ -717,6 +617,7 @@ export async function buildLab(
     progress('nodes');
     await runParallel(
       lab.network.nodes.map((n) => nodeCommands(lab, n, fault)),
+      run,
       signal,
     );
     checkAbort();
@@ -724,6 +625,7 @@ export async function buildLab(
     progress('pods');
     await runParallel(
       lab.network.pods.map((p) => podCommands(lab, p, fault)),
+      run,
       signal,
     );
     if (fault === 'blackhole' && !lab.sameNode) {
@@ -740,7 +642,7 @@ export async function buildLab(
 
     if (lab.network.routing === 'calico-bgp') {
       progress('start BIRD');
-      await startBird(lab, fault, signal, daemons);
+      await startBird(lab, fault, signal, daemons, run);
       progress('wait for BGP Established and routes');
       await waitForBgp(lab, fault, signal);
     }
@@ -770,7 +672,7 @@ export async function buildLab(
     byTarget.set(`underlay`, ul);
     for (const n of nodes) byTarget.set(n.name, n.namespace);
     for (const p of pods) byTarget.set(`${p.node}/${p.name}`, p.namespace);
-    const shell = new NetnsNodeShell((t: ShellTarget) => {
+    const netns = new NetnsNodeShell((t: ShellTarget) => {
       const key = t.pod !== undefined ? `${t.node}/${t.pod}` : t.node;
       const ns = byTarget.get(key);
       if (!ns)
@@ -782,9 +684,10 @@ export async function buildLab(
 
     const topology: LabTopology = {
       lab,
-      runId,
-      shell,
+      runId: run.runId,
+      shell: recordingShell(netns, run),
       namespaces: [...planned],
+      ledger: run,
       inventory: { nodes, pods },
       planInput: fillPlanInput(lab.planInput, nodes, pods),
       timings: { buildMs: Date.now() - started },
@@ -794,16 +697,10 @@ export async function buildLab(
     return topology;
   } catch (e) {
     await stopDaemons(daemons).catch(() => undefined);
-    // everything under this lab's prefix is ours while we hold its lock, including a
-    // namespace whose `ip netns add` was cancelled after it had made it
-    if (locked) {
-      const ours = await listNamespaces().then(
-        (all) => all.filter((n) => planned.includes(n)),
-        () => planned,
-      );
-      await removeNamespaces(ours).catch(() => undefined);
-      await releaseLabLock(lab).catch(() => undefined);
-    }
+    // the record lists everything this run made, including a namespace whose
+    // `ip netns add` was cancelled after it had made it
+    if (ledger) await ledger.teardown().catch(() => undefined);
+    if (locked) await releaseLabLock(lab).catch(() => undefined);
     if (signal?.aborted || (e instanceof ToolError && e.kind === 'cancelled'))
       throw e instanceof ToolError && e.kind === 'cancelled'
         ? e
@@ -832,55 +729,35 @@ function fillPlanInput(
   };
 }
 
-/** Stops the lab's daemons and removes its namespaces (and everything in them). */
-export async function teardownLab(topology: LabTopology): Promise<{ durationMs: number }> {
-  const started = Date.now();
-  await stopDaemons(topology.daemons);
-  await removeNamespaces(topology.namespaces);
-  await releaseLabLock(topology.lab);
-  return { durationMs: Date.now() - started };
+/**
+ * Wraps the lab's shell so every process it starts (tcpdump, iperf3) is recorded with
+ * the run: if the owner dies mid-capture, clean-up stops exactly those.
+ */
+function recordingShell(inner: NodeShell, ledger: RunLedger): NodeShell {
+  return {
+    kind: inner.kind,
+    run: (target: ShellTarget, argv: readonly string[], options?: RunOptions): Promise<RunResult> =>
+      inner.run(target, argv, options),
+    start: (target: ShellTarget, argv: readonly string[], options?: RunOptions): ToolProcess => {
+      const proc = inner.start(target, argv, options);
+      void ledger.addProcess(proc.pid, argv).catch(() => undefined);
+      return proc;
+    },
+  };
 }
 
 /**
- * Removes everything any lab left behind, found by the `pp-` prefix: namespaces
- * (and every process in them, BIRD included), links in the root namespace, and
- * daemon files under /run/pp-lab.
+ * Stops the lab's daemons and removes exactly what its run record lists (namespaces
+ * and everything in them, links, files), then the record and the lab's lock.
  */
-export async function cleanLeftovers(
-  options: { signal?: AbortSignal } = {},
-): Promise<{ namespaces: string[]; links: string[]; processes: number[] }> {
-  const { signal } = options;
-  // a lab another live process holds (a run in progress) is not a leftover
-  const candidates = (await listNamespaces()).filter((n) => n.startsWith(LAB_PREFIX));
-  const live = new Set<string>();
-  for (const short of new Set(candidates.map(shortOf)))
-    if (await ownedByOther(short)) live.add(short);
-  const namespaces = candidates.filter((n) => !live.has(shortOf(n)));
-  if (signal?.aborted) throw new ToolError('cancelled', ['cleanLeftovers'], null, '');
-  const processes = await removeNamespaces(namespaces);
-  const linkText = (await runTool(['ip', '-o', 'link', 'show'], { signal })).stdout;
-  const links = linkText
-    .split('\n')
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-    .filter((n): n is string => n !== undefined && n.startsWith(LAB_PREFIX));
-  for (const link of links) await runTool(['ip', 'link', 'del', link]).catch(() => undefined);
-  try {
-    const files = await readdir(LAB_RUN_DIR);
-    const liveFiles = await Promise.all(files.map(async (f) => ownedByOther(shortOf(f))));
-    await Promise.all(
-      files
-        .filter((f, i) => f.startsWith(LAB_PREFIX) && !liveFiles[i])
-        .map((f) => rm(path.join(LAB_RUN_DIR, f), { force: true })),
-    );
-  } catch {
-    /* no run dir: nothing to remove */
-  }
-  return { namespaces, links, processes };
-}
-
-/** `pp-fv-nodeA` → `fv`, `pp-fv.lock` → `fv`, `pp-fv-nodeA.ctl` → `fv`. */
-function shortOf(name: string): string {
-  return name.slice(LAB_PREFIX.length).split(/[-.]/)[0] ?? '';
+export async function teardownLab(
+  topology: LabTopology,
+): Promise<{ durationMs: number; report: CleanupReport }> {
+  const started = Date.now();
+  await stopDaemons(topology.daemons);
+  const report = await topology.ledger.teardown();
+  await releaseLabLock(topology.lab);
+  return { durationMs: Date.now() - started, report };
 }
 
 const linkKindCache = new Map<LinkKind, Promise<{ available: boolean; reason?: string }>>();

@@ -12,6 +12,8 @@ import { analyzeCaptureFiles } from '../../platform/capture/analyzeFiles';
 import { runLab } from '../../platform/labs/labRunner';
 import { cleanLeftovers, teardownLab } from '../../platform/netns/labTopology';
 import { analysisView } from '../panel/panelViews';
+import type { CleanupReport } from '../../core/labs/runRecord';
+import { describeCleanup } from '../../core/labs/runRecord';
 import type { CommandTable, Services } from '../services';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
@@ -61,6 +63,15 @@ async function chooseLab(
   if (!availability.available)
     throw new Error(availability.reason ?? `${lab.title} cannot run here`);
   return { lab, args };
+}
+
+/** What a clean-up removed and left alone: every line in the log, the gist in a message. */
+function showCleanup(s: Services, report: CleanupReport): void {
+  const lines = describeCleanup(report);
+  for (const line of lines) s.log.line(`lab clean-up: ${line}`);
+  const alone = report.leftAlone.length;
+  const text = `Podpath: ${lines[0] ?? ''}${alone > 0 ? ` Left ${alone} thing${alone === 1 ? '' : 's'} alone that no dead Podpath run made (see the log).` : ''}`;
+  void vscode.window.showInformationMessage(text);
 }
 
 export function labCommands(s: Services): CommandTable {
@@ -173,34 +184,28 @@ export function labCommands(s: Services): CommandTable {
         const args = labArgs(arg);
         const topology = args ? s.labs.state(args.labId).topology : undefined;
         if (args && topology) {
-          const { durationMs } = await teardownLab(topology);
+          const { durationMs, report } = await teardownLab(topology);
           s.log.line(`lab ${args.labId} torn down in ${durationMs} ms`);
+          for (const line of describeCleanup(report)) s.log.line(`  ${line}`);
           s.labs.setState(args.labId, { status: 'torn down' });
-          return true;
+          return report;
         }
-        // A lab kept by an earlier session (or the CLI): remove it by its pp- prefix.
-        const removed = await cleanLeftovers();
+        // A lab kept by an earlier session (or the CLI): its run record says what it made.
+        const report = await cleanLeftovers();
         if (args) s.labs.setState(args.labId, { status: 'torn down' });
-        s.log.line(
-          `teardown: removed ${removed.namespaces.length} namespaces, ${removed.links.length} links`,
-        );
-        return true;
+        showCleanup(s, report);
+        return report;
       },
     },
     'podpath.lab.clean': {
       what: 'Cleaning up lab leftovers',
       run: async () => {
-        const removed = await withCancellableProgress(
+        const report = await withCancellableProgress(
           'Podpath: cleaning up lab leftovers',
           (signal) => cleanLeftovers({ signal }),
         );
-        const text =
-          removed.namespaces.length + removed.links.length + removed.processes.length === 0
-            ? 'Podpath: no lab leftovers found.'
-            : `Podpath: removed ${removed.namespaces.length} namespaces, ${removed.links.length} links and ${removed.processes.length} processes.`;
-        s.log.line(text);
-        void vscode.window.showInformationMessage(text);
-        return removed;
+        showCleanup(s, report);
+        return report;
       },
     },
   };
