@@ -6,7 +6,8 @@
  */
 import type { FaultKind } from '../core/labs/catalog';
 import { FAULTS, LABS, findLab } from '../core/labs/catalog';
-import { cleanLeftovers, labAvailability } from '../platform/netns/labTopology';
+import { cleanLeftovers } from '../platform/netns/labTopology';
+import { LinkKindProbe, labAvailability } from '../platform/netns/kernelProbes';
 import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
 import { LabRunError, runLab } from '../platform/labs/labRunner';
 import type { CliIo } from './captureCommands';
@@ -48,8 +49,10 @@ export async function runLabCommand(args: readonly string[], io: CliIo): Promise
 async function listLabs(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, { flags: ['json'] });
   if (parsed.positional.length > 0) throw new UsageError('podpath lab list takes no arguments');
+  // one probe for every lab: the kernel is asked once, in a throwaway namespace
+  const probe = new LinkKindProbe();
   const labs = await Promise.all(
-    LABS.map(async (lab) => ({ lab, availability: await labAvailability(lab) })),
+    LABS.map(async (lab) => ({ lab, availability: await labAvailability(lab, probe) })),
   );
   if (parsed.flags.has('json')) {
     const out = labs.map(({ lab, availability }) => ({

@@ -4,13 +4,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABS } from '../../src/core/labs/catalog';
-import { labAvailability } from '../../src/platform/netns/labTopology';
+import { LinkKindProbe, labAvailability } from '../../src/platform/netns/kernelProbes';
 import { runLabCommand } from '../../src/cli/labCommand';
-import { runTool } from '../../src/platform/exec/runner';
+import { runTool, startTool } from '../../src/platform/exec/runner';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -58,8 +59,12 @@ test('lab list --json lists every lab with its availability', async () => {
     labs.map((l) => l.id),
     LABS.map((l) => l.id),
   );
+  const probe = new LinkKindProbe();
   for (const l of labs) {
-    const expected = await labAvailability(LABS.find((d) => d.id === l.id)!);
+    const expected = await labAvailability(
+      LABS.find((d) => d.id === l.id)!,
+      probe,
+    );
     assert.equal(l.available, expected.available, l.id);
     if (!l.available) assert.ok(l.reason && l.reason.length > 0, `${l.id} says why`);
   }
@@ -69,6 +74,69 @@ test('lab list --json lists every lab with its availability', async () => {
     table.stdout,
     /flannel-vxlan\s+cross node\s+Flannel VXLAN\s+(available|unavailable: .+)/,
   );
+});
+
+/** The root namespace as `ip` shows it: every link and every named namespace. */
+async function rootState(): Promise<{ links: string; namespaces: string }> {
+  const [links, namespaces] = await Promise.all([
+    runTool(['ip', '-o', 'link', 'show']),
+    runTool(['ip', 'netns', 'list']),
+  ]);
+  return { links: links.stdout, namespaces: namespaces.stdout };
+}
+
+test('lab list does not change the machine: ip link and ip netns are the same after it', async (t) => {
+  if (process.getuid?.() !== 0)
+    return t.skip('as non-root lab list never reaches the kernel probe');
+  const before = await rootState();
+  // and nothing appears and goes meanwhile (the old probe added and deleted pp-chk-* links)
+  const events: string[] = [];
+  const monitor = startTool(['ip', '-o', 'monitor', 'link'], {
+    onStdoutLine: (l) => events.push(l),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  let r;
+  try {
+    r = await cli(['list', '--json']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    monitor.stop('SIGTERM');
+    await monitor.done.catch(() => undefined);
+  }
+  assert.deepEqual(
+    events.filter((e) => /\bpp-/.test(e)),
+    [],
+    'pp- links appeared in the root namespace',
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const labs = JSON.parse(r.stdout) as { id: string; available: boolean; reason?: string }[];
+  // the kernel was really asked: veth, bridge and vxlan labs are available here
+  assert.ok(
+    labs.some((l) => l.id === 'flannel-vxlan' && l.available),
+    JSON.stringify(labs.find((l) => l.id === 'flannel-vxlan')),
+  );
+  assert.deepEqual(await rootState(), before);
+});
+
+test('lab clean says what it left alone and leaves it', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('labs need root');
+  const ns = `pp-cli-${randomBytes(3).toString('hex')}`;
+  try {
+    await runTool(['ip', 'netns', 'add', ns]);
+    const r = await cli(['clean']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`^Left alone: namespace ${ns}: no Podpath run recorded it$`, 'm'),
+    );
+    const json = await cli(['clean', '--json']);
+    const report = JSON.parse(json.stdout) as { namespaces: string[]; leftAlone: string[] };
+    assert.ok(!report.namespaces.includes(ns));
+    assert.ok(report.leftAlone.includes(`namespace ${ns}: no Podpath run recorded it`));
+    assert.match((await runTool(['ip', 'netns', 'list'])).stdout, new RegExp(`^${ns}\\b`, 'm'));
+  } finally {
+    await runTool(['ip', 'netns', 'del', ns]).catch(() => undefined);
+  }
 });
 
 test('lab run --json prints the analyze object plus lab and timings', async (t) => {

@@ -20,7 +20,6 @@ import {
   LAB_RUN_DIR,
   LabBuildError,
   buildLab,
-  checkLinkKind,
   cleanLeftovers,
   labAvailability,
   labNamespace,
@@ -28,6 +27,7 @@ import {
 } from '../../src/platform/netns/labTopology';
 import type { LabTopology } from '../../src/platform/netns/labTopology';
 import { NetnsNodeShell } from '../../src/platform/shells/netnsShell';
+import { LinkKindProbe } from '../../src/platform/netns/kernelProbes';
 import { parseIpAddr, vxlanSettings } from '../../src/core/netstate/ipLink';
 import type { IpAddrInterface } from '../../src/core/netstate/ipLink';
 import { formatRoute, parseIpRoute } from '../../src/core/netstate/ipRoute';
@@ -268,13 +268,29 @@ test('NetnsNodeShell runs argv through ip netns exec in the target namespace', a
   await assert.rejects(shell.run({ node: 'nodeZ' }, ['true']), /no node nodeZ/);
 });
 
-test('checkLinkKind finds veth, bridge and vxlan and reports ipip as this kernel has it', async (t) => {
+test('the link-kind probe finds veth, bridge and vxlan, says why ipip is missing, and leaves no namespace', async (t) => {
   if (!(await ready(t))) return;
+  const before = await ppNamespaces();
+  const probe = new LinkKindProbe();
   for (const kind of ['veth', 'bridge', 'vxlan'] as const)
-    assert.deepEqual(await checkLinkKind(kind), { available: true });
-  const ipip = await checkLinkKind('ipip');
+    assert.deepEqual(await probe.check(kind), { available: true });
+  const ipip = await probe.check('ipip');
   if (!ipip.available) assert.match(ipip.reason ?? '', /ipip/);
-  assert.deepEqual(await ppRootLinks(), []);
+  assert.deepEqual(await ppNamespaces(), before, 'the throwaway namespace is gone');
+});
+
+test('the link-kind probe answers from one probe for a while, then asks the kernel again', async (t) => {
+  if (!(await ready(t))) return;
+  let now = 1_000;
+  const probe = new LinkKindProbe({ maxAgeMs: 5_000, now: () => now });
+  const first = probe.kinds();
+  now += 4_000;
+  assert.equal(probe.kinds(), first, 'one probe within maxAge');
+  await first;
+  now += 2_000;
+  const second = probe.kinds();
+  assert.notEqual(second, first, 'asked again once the answer is older than maxAge');
+  assert.deepEqual(await second, await first);
 });
 
 for (const lab of LABS) {

@@ -169,8 +169,8 @@ export async function checkLabPrerequisites(
     installCommand = `apt-get install -y ${packages.join(' ')}`;
     problems.push(`Missing ${missingTools.join(', ')}: install with \`${installCommand}\`.`);
   }
-  // The kernel check creates test devices: only as root, and only once the rest is fine
-  // (it would repeat the root and tool problems above).
+  // The kernel check asks in a throwaway namespace: only as root, and only once the rest
+  // is fine (it would repeat the root and tool problems above).
   const availability = problems.length === 0 ? await labAvailability(lab) : { available: true };
   if (!availability.available) {
     problems.push(availability.reason ?? `Lab ${lab.id} is not available on this machine.`);

@@ -9,20 +9,12 @@
  * where netlink can target the namespace directly: it is faster); commands for
  * different namespaces run concurrently, commands for one device in order.
  */
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import path from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { runTool, startTool, ToolError } from '../exec/runner';
 import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
 import type { NodeShell, ShellTarget } from '../shells/nodeShell';
 import { NetnsNodeShell } from '../shells/netnsShell';
-import type {
-  FaultKind,
-  LabDefinition,
-  LabNodeSpec,
-  LabPodSpec,
-  LinkKind,
-} from '../../core/labs/catalog';
+import type { FaultKind, LabDefinition, LabNodeSpec, LabPodSpec } from '../../core/labs/catalog';
 import { renderBirdConfig } from '../../core/labs/birdConfig';
 import type { PlanInput } from '../../core/datapath/types';
 import { parseIpAddr } from '../../core/netstate/ipLink';
@@ -37,6 +29,7 @@ import { listNamespaces, sleep } from './netnsQueries';
 
 export { LAB_RUN_DIR, LAB_PREFIX };
 export { cleanLeftovers } from './labRuns';
+export { labAvailability } from './kernelProbes';
 
 export interface LabInterface {
   name: string;
@@ -758,105 +751,4 @@ export async function teardownLab(
   const report = await topology.ledger.teardown();
   await releaseLabLock(topology.lab);
   return { durationMs: Date.now() - started, report };
-}
-
-const linkKindCache = new Map<LinkKind, Promise<{ available: boolean; reason?: string }>>();
-
-async function probeLinkKind(kind: LinkKind): Promise<{ available: boolean; reason?: string }> {
-  const name = `pp-chk-${kind}`;
-  const peer = `pp-chk-${kind}p`;
-  const args: Record<LinkKind, string[]> = {
-    veth: ['type', 'veth', 'peer', 'name', peer],
-    bridge: ['type', 'bridge'],
-    vxlan: ['type', 'vxlan', 'id', '42', 'dstport', '4789'],
-    ipip: ['type', 'ipip', 'remote', '192.0.2.1', 'local', '192.0.2.2'],
-  };
-  await runTool(['ip', 'link', 'del', name], { okExitCodes: [0, 1, 2] }).catch(() => undefined);
-  try {
-    await runTool(['ip', 'link', 'add', name, ...args[kind]], { timeoutMs: 5000 });
-  } catch (e) {
-    const why = e instanceof ToolError ? e.stderr.trim().split('\n')[0] || e.message : String(e);
-    const hint =
-      kind === 'ipip' || kind === 'vxlan'
-        ? `: the ${kind} module is missing (try \`modprobe ${kind}\`; on Debian/Ubuntu kernels it ships in linux-modules-extra-$(uname -r))`
-        : '';
-    return {
-      available: false,
-      reason: `this kernel cannot create ${kind} devices (${why})${hint}`,
-    };
-  }
-  await runTool(['ip', 'link', 'del', name]).catch(() => undefined);
-  return { available: true };
-}
-
-/** Whether this kernel can create `kind` devices (creates and deletes a `pp-chk-…` device to find out). */
-export function checkLinkKind(kind: LinkKind): Promise<{ available: boolean; reason?: string }> {
-  let cached = linkKindCache.get(kind);
-  if (!cached) {
-    cached = probeLinkKind(kind);
-    linkKindCache.set(kind, cached);
-  }
-  return cached;
-}
-
-/** Debian package that provides each tool a lab needs. */
-const TOOL_PACKAGES: Record<string, string> = {
-  ip: 'iproute2',
-  bridge: 'iproute2',
-  sysctl: 'procps',
-  tcpdump: 'tcpdump',
-  ping: 'iputils-ping',
-  bird: 'bird2',
-  birdc: 'bird2',
-};
-
-async function onPath(tool: string): Promise<boolean> {
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
-  for (const dir of dirs) {
-    if (!dir) continue;
-    try {
-      await access(path.join(dir, tool), fsConstants.X_OK);
-      return true;
-    } catch {
-      /* try the next directory */
-    }
-  }
-  return false;
-}
-
-/**
- * Whether `lab` can run here: root, the tools, network namespaces and the
- * kernel's link kinds. The reason says exactly what is missing and how to get it.
- */
-export async function labAvailability(
-  lab: LabDefinition,
-): Promise<{ available: boolean; reason?: string }> {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0)
-    return {
-      available: false,
-      reason:
-        'Labs create network namespaces and need root: run as root (for example `sudo podpath lab run …`).',
-    };
-  const missing: string[] = [];
-  for (const tool of lab.requires.tools) if (!(await onPath(tool))) missing.push(tool);
-  if (missing.length > 0) {
-    const pkgs = [...new Set(missing.map((t) => TOOL_PACKAGES[t] ?? t))];
-    return {
-      available: false,
-      reason: `Missing ${missing.join(', ')}: install with \`sudo apt-get install -y ${pkgs.join(' ')}\`.`,
-    };
-  }
-  try {
-    await runTool(['ip', 'netns', 'list'], { timeoutMs: 5000 });
-  } catch (e) {
-    return {
-      available: false,
-      reason: `\`ip netns\` does not work here: ${e instanceof Error ? e.message : String(e)}`,
-    };
-  }
-  for (const kind of lab.requires.linkKinds) {
-    const r = await checkLinkKind(kind);
-    if (!r.available) return { available: false, reason: r.reason ?? `no ${kind} devices` };
-  }
-  return { available: true };
 }
