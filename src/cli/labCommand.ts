@@ -6,7 +6,7 @@
  */
 import type { FaultKind } from '../core/labs/catalog';
 import { FAULTS, LABS, findLab } from '../core/labs/catalog';
-import { cleanLeftovers } from '../platform/netns/labTopology';
+import { cleanLeftovers } from '../platform/netns/labRuns';
 import { LinkKindProbe, labAvailability } from '../platform/netns/kernelProbes';
 import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
 import { LabRunError, runLab } from '../platform/labs/labRunner';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { LABS, expectedMissingHop } from '../../src/core/labs/catalog';
 import type { LabDefinition } from '../../src/core/labs/catalog';
 import { runTool } from '../../src/platform/exec/runner';
-import { labAvailability } from '../../src/platform/netns/labTopology';
-import type { LabTopology } from '../../src/platform/netns/labTopology';
+import { labAvailability } from '../../src/platform/netns/kernelProbes';
+import type { LabTopology } from '../../src/platform/netns/labBuild';
 import type { LabProgress, LabRunResult, RunLabOptions } from '../../src/platform/labs/labRunner';
 import { checkLabPrerequisites, LabRunError, runLab } from '../../src/platform/labs/labRunner';
 

@@ -16,18 +16,13 @@ import { FAULTS, LABS, expectedMissingHop, findLab } from '../../src/core/labs/c
 import { buildDatapathPlan } from '../../src/core/datapath/plans';
 import type { PlanHop } from '../../src/core/datapath/types';
 import type { FaultKind, LabDefinition } from '../../src/core/labs/catalog';
-import {
-  LAB_RUN_DIR,
-  LabBuildError,
-  buildLab,
-  cleanLeftovers,
-  labAvailability,
-  labNamespace,
-  teardownLab,
-} from '../../src/platform/netns/labTopology';
-import type { LabTopology } from '../../src/platform/netns/labTopology';
+import { labNamespace } from '../../src/core/labs/labArgv';
+import { LabBuildError, buildLab, teardownLab } from '../../src/platform/netns/labBuild';
+import type { LabTopology } from '../../src/platform/netns/labBuild';
+import { cleanLeftovers } from '../../src/platform/netns/labRuns';
+import { LAB_RUN_DIR } from '../../src/platform/netns/labPaths';
 import { NetnsNodeShell } from '../../src/platform/shells/netnsShell';
-import { LinkKindProbe } from '../../src/platform/netns/kernelProbes';
+import { LinkKindProbe, labAvailability } from '../../src/platform/netns/kernelProbes';
 import { parseIpAddr, vxlanSettings } from '../../src/core/netstate/ipLink';
 import type { IpAddrInterface } from '../../src/core/netstate/ipLink';
 import { formatRoute, parseIpRoute } from '../../src/core/netstate/ipRoute';
@@ -637,7 +632,7 @@ test('a run whose owner was SIGKILLed mid-life is cleaned up by the next clean-u
   assert.ok(lab);
   if (!(await ready(t, lab))) return;
   // a real crash: another process builds the lab, says so, and is killed with SIGKILL
-  const code = `require('./src/platform/netns/labTopology.ts').buildLab(require('./src/core/labs/catalog.ts').findLab('flannel-host-gw')).then((t) => { process.stdout.write('built ' + t.runId + '\\n'); setInterval(() => undefined, 1000); })`;
+  const code = `require('./src/platform/netns/labBuild.ts').buildLab(require('./src/core/labs/catalog.ts').findLab('flannel-host-gw')).then((t) => { process.stdout.write('built ' + t.runId + '\\n'); setInterval(() => undefined, 1000); })`;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: path.join(__dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -8,7 +8,8 @@
 import * as vscode from 'vscode';
 import type { LabDefinition } from '../../core/labs/catalog';
 import { LABS } from '../../core/labs/catalog';
-import type { LabInterface, LabTopology } from '../../platform/netns/labTopology';
+import type { LabInterface } from '../../core/labs/labInventory';
+import type { LabTopology } from '../../platform/netns/labBuild';
 import type { Availability } from '../../platform/netns/kernelProbes';
 import { LinkKindProbe, labAvailability } from '../../platform/netns/kernelProbes';
 
