@@ -21,7 +21,6 @@ import { LabBuildError, buildLab, teardownLab } from '../../src/platform/netns/l
 import type { LabTopology } from '../../src/platform/netns/labBuild';
 import { cleanLeftovers } from '../../src/platform/netns/labRuns';
 import { LAB_RUN_DIR } from '../../src/platform/netns/labPaths';
-import { NetnsNodeShell } from '../../src/platform/shells/netnsShell';
 import { LinkKindProbe, labAvailability } from '../../src/platform/netns/kernelProbes';
 import { parseIpAddr, vxlanSettings } from '../../src/core/netstate/ipLink';
 import type { IpAddrInterface } from '../../src/core/netstate/ipLink';
@@ -241,27 +240,6 @@ async function ping(
 }
 
 const timings: string[] = [];
-
-test('NetnsNodeShell runs argv through ip netns exec in the target namespace', async () => {
-  const shell = new NetnsNodeShell((t) => {
-    if (t.node !== 'nodeA') throw new Error(`no node ${t.node}`);
-    return t.pod ? `pp-x-${t.pod}` : 'pp-x-nodeA';
-  });
-  assert.equal(shell.kind, 'netns');
-  assert.deepEqual(shell.argvFor({ node: 'nodeA' }, ['ip', 'addr']), [
-    'ip',
-    'netns',
-    'exec',
-    'pp-x-nodeA',
-    'ip',
-    'addr',
-  ]);
-  assert.deepEqual(
-    shell.argvFor({ node: 'nodeA', pod: 'podA' }, ['tcpdump', '-i', 'eth0; rm -rf /']),
-    ['ip', 'netns', 'exec', 'pp-x-podA', 'tcpdump', '-i', 'eth0; rm -rf /'],
-  );
-  await assert.rejects(shell.run({ node: 'nodeZ' }, ['true']), /no node nodeZ/);
-});
 
 test('the link-kind probe finds veth, bridge and vxlan, says why ipip is missing, and leaves no namespace', async (t) => {
   if (!(await ready(t))) return;
