@@ -143,6 +143,20 @@ function recordTimings(
   const line = `${label.padEnd(36)} build ${tm.buildMs}  capture ${tm.captureMs}  analyze ${tm.analyzeMs}  teardown ${tm.teardownMs}  total ${tm.totalMs}`;
   timingLines.push(line);
   t.diagnostic(line);
+  // each phase really ran, and the phases fit in the total the run measured around them
+  for (const [phase, ms] of Object.entries({
+    prerequisites: tm.prerequisitesMs,
+    build: tm.buildMs,
+    capture: tm.captureMs,
+    teardown: tm.teardownMs,
+  }))
+    assert.ok(ms > 0, `${phase} took ${ms} ms`);
+  assert.ok(tm.analyzeMs >= 0, `analyze took ${tm.analyzeMs} ms`);
+  const phases = tm.prerequisitesMs + tm.buildMs + tm.captureMs + tm.analyzeMs + tm.teardownMs;
+  assert.ok(
+    phases <= tm.totalMs,
+    `phases add up to ${phases} ms, more than the total ${tm.totalMs} ms`,
+  );
   assert.ok(tm.totalMs < 10_000, `a full run takes under 10 s (${tm.totalMs} ms)`);
 }
 
