@@ -22,38 +22,14 @@ const LINK_KINDS: readonly LinkKind[] = ['veth', 'bridge', 'vxlan', 'ipip'];
 
 /** `ip -n NS …` that shows whether NS can hold a device of `kind`. */
 function probeArgv(ns: string, kind: LinkKind): string[] {
+  const add = (...args: string[]): string[] => ['ip', '-n', ns, 'link', 'add', ...args];
   switch (kind) {
     case 'veth':
-      return [
-        'ip',
-        '-n',
-        ns,
-        'link',
-        'add',
-        'pp-chk-a',
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'pp-chk-b',
-      ];
+      return add('pp-chk-a', 'type', 'veth', 'peer', 'name', 'pp-chk-b');
     case 'bridge':
-      return ['ip', '-n', ns, 'link', 'add', 'pp-chk-br', 'type', 'bridge'];
+      return add('pp-chk-br', 'type', 'bridge');
     case 'vxlan':
-      return [
-        'ip',
-        '-n',
-        ns,
-        'link',
-        'add',
-        'pp-chk-vx',
-        'type',
-        'vxlan',
-        'id',
-        '42',
-        'dstport',
-        '4789',
-      ];
+      return add('pp-chk-vx', 'type', 'vxlan', 'id', '42', 'dstport', '4789');
     case 'ipip':
       // the lab uses the fallback tunl0 that the ipip module puts in every namespace
       return ['ip', '-n', ns, 'link', 'show', 'tunl0'];
