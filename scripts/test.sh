@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All of Podpath's tests, on a fresh Debian/Ubuntu machine: installs what they
-# need, then runs lint and type checks, the unit tests (the offline-lab tests run
-# for real as root; without root they skip and say so), the extension's Mocha suite
+# need, then runs lint and type checks, the unit tests, the root tests (the offline
+# labs for real; without root they skip and say so), the extension's Mocha suite
 # inside code-server's real extension host, and the Playwright UI test, both on VS Code 1.100
 # and on 1.90 (the minimum engines.vscode allows). The last
 # line is `N passed, N failed[, N skipped]`.
@@ -59,10 +59,20 @@ if [ -f scripts/checkCommands.mjs ]; then check commands-registered node scripts
 write_static
 end checks
 
-begin "unit tests (plain Node; offline labs for real when root)"
-timeout -s KILL 1800 node scripts/runNodeTests.mjs unit test/unit
+begin "unit tests (plain Node; nothing here builds namespaces)"
+timeout -s KILL 900 node scripts/runNodeTests.mjs unit test/unit
 ensure_counts unit
 end unit
+
+# The offline labs for real: network namespaces, BIRD, tcpdump. As root only; without
+# root every test skips and says so. The lock keeps two lab test runs on one machine
+# from building the same lab at once.
+begin "root tests (offline labs in network namespaces)"
+lock=()
+if command -v flock >/dev/null; then lock=(flock /tmp/pp-lab.lock); fi
+timeout -s KILL 1800 "${lock[@]}" node scripts/runNodeTests.mjs root test/root
+ensure_counts root
+end root
 
 if grep -q '"test:workbench"' package.json; then
   for w in "${workbenches[@]}"; do

@@ -6,16 +6,18 @@
  */
 import type { FaultKind } from '../core/labs/catalog';
 import { FAULTS, LABS, findLab } from '../core/labs/catalog';
-import { cleanLeftovers, labAvailability } from '../platform/netns/labTopology';
+import { cleanLeftovers } from '../platform/netns/labRuns';
+import { LinkKindProbe, labAvailability } from '../platform/netns/kernelProbes';
 import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
 import { LabRunError, runLab } from '../platform/labs/labRunner';
 import type { CliIo } from './captureCommands';
 import { formatAnalysis, parseArgs } from './captureCommands';
 import { runLabCreate, runLabDelete } from './labKindCommands';
 import { formatTable, UsageError } from './table';
+import { describeCleanup } from '../core/labs/runRecord';
 
 const USAGE =
-  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean [--json] | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
 
 /** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -52,8 +54,10 @@ export async function runLabCommand(args: readonly string[], io: CliIo): Promise
 async function listLabs(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, { flags: ['json'] });
   if (parsed.positional.length > 0) throw new UsageError('podpath lab list takes no arguments');
+  // one probe for every lab: the kernel is asked once, in a throwaway namespace
+  const probe = new LinkKindProbe();
   const labs = await Promise.all(
-    LABS.map(async (lab) => ({ lab, availability: await labAvailability(lab) })),
+    LABS.map(async (lab) => ({ lab, availability: await labAvailability(lab, probe) })),
   );
   if (parsed.flags.has('json')) {
     const out = labs.map(({ lab, availability }) => ({
@@ -83,17 +87,13 @@ async function listLabs(args: readonly string[], io: CliIo): Promise<number> {
 async function cleanLabs(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, { flags: ['json'] });
   if (parsed.positional.length > 0) throw new UsageError('podpath lab clean takes no arguments');
-  const removed = await cleanLeftovers({});
+  // only what dead Podpath runs recorded; everything else is named and left alone
+  const report = await cleanLeftovers({});
   if (parsed.flags.has('json')) {
-    io.stdout(JSON.stringify(removed, null, 2) + '\n');
+    io.stdout(JSON.stringify(report, null, 2) + '\n');
     return 0;
   }
-  const total = removed.namespaces.length + removed.links.length + removed.processes.length;
-  io.stdout(
-    total === 0
-      ? 'Nothing to clean: no pp- namespaces, links or processes.\n'
-      : `Removed ${removed.namespaces.length} namespaces, ${removed.links.length} links, ${removed.processes.length} processes.\n`,
-  );
+  io.stdout(describeCleanup(report).join('\n') + '\n');
   return 0;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The offline labs as data: for each CNI datapath, the two "nodes", the pods,
  * their addresses, MACs and interface names, the faults that make sense, and
- * the plan input the datapath model needs. src/platform/netns/labTopology.ts
+ * the plan input the datapath model needs. src/platform/netns/labBuild.ts
  * turns a definition into network namespaces; nothing here does I/O.
  *
  * Addresses, MACs and names follow the reference captures in

@@ -25,13 +25,16 @@ import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { runTool, ToolError } from '../exec/runner';
 import type { ShellTarget } from '../shells/nodeShell';
-import type { LabTopology } from '../netns/labTopology';
-import { buildLab, cleanLeftovers, labAvailability, teardownLab } from '../netns/labTopology';
+import type { LabTopology } from '../netns/labBuild';
+import { buildLab, teardownLab } from '../netns/labBuild';
+import { cleanLeftovers } from '../netns/labRuns';
+import { labAvailability } from '../netns/kernelProbes';
 import type { CaptureHop, CapturedHopFile, CaptureTimings } from '../capture/captureSession';
 import { captureHops } from '../capture/captureSession';
 import type { ProbeOutcome } from '../capture/probes';
 import { runPingProbe, runTcpProbe } from '../capture/probes';
 import { analyzeCaptureFiles } from '../capture/analyzeFiles';
+import { describeCleanup, removedNothing } from '../../core/labs/runRecord';
 
 export type LabPhase = 'prerequisites' | 'build' | 'capture' | 'analyze' | 'teardown';
 
@@ -178,8 +181,8 @@ export async function checkLabPrerequisites(
     installCommand = advice.command;
     problems.push(advice.sentence);
   }
-  // The kernel check creates test devices: only as root, and only once the rest is fine
-  // (it would repeat the root and tool problems above).
+  // The kernel check asks in a throwaway namespace: only as root, and only once the rest
+  // is fine (it would repeat the root and tool problems above).
   const availability = problems.length === 0 ? await labAvailability(lab) : { available: true };
   if (!availability.available) {
     problems.push(availability.reason ?? `Lab ${lab.id} is not available on this machine.`);
@@ -247,13 +250,12 @@ async function runPreparedLab(
   emit: (phase: LabPhase, message: string) => void,
 ): Promise<LabRunResult> {
   const { signal } = options;
+  // only runs whose process is gone; anything else with a pp- name is left alone
   const leftovers = await cleanLeftovers({ signal });
-  const removed = leftovers.namespaces.length + leftovers.links.length + leftovers.processes.length;
-  if (removed > 0) {
-    emit(
-      'prerequisites',
-      `Removed leftovers of an earlier run: ${leftovers.namespaces.length} namespaces, ${leftovers.links.length} links, ${leftovers.processes.length} processes`,
-    );
+  if (!removedNothing(leftovers)) {
+    const [summary, ...names] = describeCleanup({ ...leftovers, leftAlone: [] });
+    emit('prerequisites', `Leftovers of an earlier run: ${summary ?? ''}`);
+    for (const line of names) emit('prerequisites', line.trim());
   }
   const prerequisitesMs = Date.now() - t0;
   emit('prerequisites', `Prerequisites ok (${prerequisitesMs} ms)`);
@@ -284,9 +286,13 @@ async function runPreparedLab(
   const tearDown = async (): Promise<void> => {
     emit('teardown', `Tearing down ${lab.id}`);
     const td = Date.now();
-    await teardownLab(topology);
+    const { report } = await teardownLab(topology);
     teardownMs = Date.now() - td;
-    emit('teardown', `Torn down (${teardownMs} ms)`);
+    emit(
+      'teardown',
+      `Torn down (${teardownMs} ms): removed ${report.namespaces.length} namespaces, ${report.processes.length} processes, ${report.files.length} files`,
+    );
+    for (const why of report.leftAlone) emit('teardown', `Left alone: ${why}`);
   };
 
   try {

@@ -10,10 +10,13 @@ import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
 import { FAULTS, LABS, faultDescription, findLab } from '../../core/labs/catalog';
 import { analyzeCaptureFiles } from '../../platform/capture/analyzeFiles';
 import { runLab } from '../../platform/labs/labRunner';
-import { cleanLeftovers, teardownLab } from '../../platform/netns/labTopology';
+import { teardownLab } from '../../platform/netns/labBuild';
+import { cleanLeftovers } from '../../platform/netns/labRuns';
 import { buildDatapathPlan } from '../../core/datapath/plans';
 import { analysisView, datapathView } from '../panel/panelViews';
 import { labBuilds } from '../tree/labsTree';
+import type { CleanupReport } from '../../core/labs/runRecord';
+import { describeCleanup } from '../../core/labs/runRecord';
 import type { CommandTable, Services } from '../services';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
@@ -63,6 +66,15 @@ async function chooseLab(
   if (!availability.available)
     throw new Error(availability.reason ?? `${lab.title} cannot run here`);
   return { lab, args };
+}
+
+/** What a clean-up removed and left alone: every line in the log, the gist in a message. */
+function showCleanup(s: Services, report: CleanupReport): void {
+  const lines = describeCleanup(report);
+  for (const line of lines) s.log.line(`lab clean-up: ${line}`);
+  const alone = report.leftAlone.length;
+  const text = `Podpath: ${lines[0] ?? ''}${alone > 0 ? ` Left ${alone} thing${alone === 1 ? '' : 's'} alone that no dead Podpath run made (see the log).` : ''}`;
+  void vscode.window.showInformationMessage(text);
 }
 
 export function labCommands(s: Services): CommandTable {
@@ -194,36 +206,30 @@ export function labCommands(s: Services): CommandTable {
         const title = args ? (findLab(args.labId)?.title ?? args.labId) : 'labs';
         let said: string;
         if (args && topology) {
-          const { durationMs } = await teardownLab(topology);
+          const { durationMs, report } = await teardownLab(topology);
+          for (const line of describeCleanup(report)) s.log.line(`  ${line}`);
           said = `Podpath: tore down ${title}: removed ${topology.namespaces.length} network namespaces (${topology.namespaces.join(', ')})${topology.daemons.length > 0 ? ` and stopped ${topology.daemons.length} BIRD daemons` : ''} in ${durationMs} ms.`;
+          void vscode.window.showInformationMessage(said);
         } else {
-          // A lab kept by an earlier session (or the CLI): remove it by its pp- prefix.
-          const removed = await cleanLeftovers();
-          said =
-            removed.namespaces.length + removed.links.length === 0
-              ? `Podpath: ${title} was not up; nothing to remove.`
-              : `Podpath: tore down ${title}: removed ${removed.namespaces.length} network namespaces (${removed.namespaces.join(', ')}) and ${removed.links.length} links.`;
+          // A lab kept by an earlier session (or the CLI): its run record says what it made.
+          const report = await cleanLeftovers();
+          said = `Podpath: ${title}: ${describeCleanup(report)[0] ?? 'nothing to remove.'}`;
+          showCleanup(s, report);
         }
         if (args) s.labs.setState(args.labId, { status: 'torn down', detail: said });
         s.log.line(said);
-        void vscode.window.showInformationMessage(said);
         return said;
       },
     },
     'podpath.lab.clean': {
       what: 'Cleaning up lab leftovers',
       run: async () => {
-        const removed = await withCancellableProgress(
+        const report = await withCancellableProgress(
           'Podpath: cleaning up lab leftovers',
           (signal) => cleanLeftovers({ signal }),
         );
-        const text =
-          removed.namespaces.length + removed.links.length + removed.processes.length === 0
-            ? 'Podpath: no lab leftovers found.'
-            : `Podpath: removed ${removed.namespaces.length} namespaces, ${removed.links.length} links and ${removed.processes.length} processes.`;
-        s.log.line(text);
-        void vscode.window.showInformationMessage(text);
-        return removed;
+        showCleanup(s, report);
+        return report;
       },
     },
   };

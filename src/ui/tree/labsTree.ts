@@ -1,15 +1,21 @@
 /**
  * Labs view: the offline labs of src/core/labs/catalog.ts, each marked available or not on
  * this machine (labAvailability: root, tools, kernel devices; the reason shows as the
- * description and tooltip). While a lab runs, and after a kept run, the lab expands to
+ * description and tooltip). Availability is asked again after a short while, so
+ * installing a tool or `modprobe ipip` shows without a window reload. While a lab runs, and after a kept run, the lab expands to
  * its nodes and pods and their interfaces with IPs and MACs, from the runner's onTopology.
  */
 import * as vscode from 'vscode';
 import type { LabDefinition } from '../../core/labs/catalog';
 import { LABS } from '../../core/labs/catalog';
-import type { LabInterface, LabTopology } from '../../platform/netns/labTopology';
-import { labAvailability } from '../../platform/netns/labTopology';
+import type { LabInterface } from '../../core/labs/labInventory';
+import type { LabTopology } from '../../platform/netns/labBuild';
+import type { Availability } from '../../platform/netns/kernelProbes';
+import { LinkKindProbe, labAvailability } from '../../platform/netns/kernelProbes';
 import { labsUnsupportedReason } from '../../platform/labs/hostSupport';
+
+/** How long an availability answer is shown before the machine is asked again. */
+const AVAILABILITY_MAX_AGE_MS = 30_000;
 
 export type LabStatus = 'idle' | 'running' | 'up' | 'torn down' | 'failed';
 
@@ -49,10 +55,8 @@ export function labBuilds(lab: LabDefinition): string {
 export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LabNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly availability = new Map<
-    string,
-    Promise<{ available: boolean; reason?: string }>
-  >();
+  private readonly availability = new Map<string, { at: number; result: Promise<Availability> }>();
+  private readonly linkKinds = new LinkKindProbe();
   private readonly states = new Map<string, LabState>();
 
   state(labId: string): LabState {
@@ -64,20 +68,19 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
     this.changed.fire(undefined);
   }
 
-  /** Availability of a lab on this machine (checked once per session). */
-  available(lab: LabDefinition): Promise<{ available: boolean; reason?: string }> {
-    let cached = this.availability.get(lab.id);
-    if (!cached) {
-      const unsupported = labsUnsupportedReason();
-      cached = unsupported
-        ? Promise.resolve({ available: false, reason: unsupported })
-        : labAvailability(lab).catch((err: unknown) => ({
-            available: false,
-            reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
-          }));
-      this.availability.set(lab.id, cached);
-    }
-    return cached;
+  /** Availability of a lab on this machine (asked again once the answer is 30 s old). */
+  available(lab: LabDefinition): Promise<Availability> {
+    const cached = this.availability.get(lab.id);
+    if (cached && Date.now() - cached.at < AVAILABILITY_MAX_AGE_MS) return cached.result;
+    const unsupported = labsUnsupportedReason();
+    const result: Promise<Availability> = unsupported
+      ? Promise.resolve({ available: false, reason: unsupported })
+      : labAvailability(lab, this.linkKinds).catch((err: unknown): Availability => ({
+          available: false,
+          reason: `Could not check: ${err instanceof Error ? err.message : String(err)}`,
+        }));
+    this.availability.set(lab.id, { at: Date.now(), result });
+    return result;
   }
 
   getChildren(element?: LabNode): LabNode[] {
