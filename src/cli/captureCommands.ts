@@ -168,14 +168,17 @@ function cell(v: number | string | null | undefined): string {
 
 /** The per-hop table and findings that `analyze` and `lab run` print for people. */
 export function formatAnalysis(report: AnalysisReport): string {
+  // Lengths worked out from frame lengths (tcpdump -e without -v) are marked with ~.
+  const derived = (h: AnalysisReport['hops'][number], v: string): string =>
+    h.lengthsDerived && v !== '-' ? `~${v}` : v;
   const rows = report.hops.map((h) => [
     h.name,
     String(h.packets),
-    h.seen ? 'yes' : 'NO',
+    h.match === 'flow' ? 'flow' : h.seen ? 'yes' : 'NO',
     cell(h.ttl),
-    cell(h.innerLength),
-    cell(h.outerLength),
-    h.overheadBytes === null ? '-' : `+${h.overheadBytes}`,
+    derived(h, cell(h.innerLength)),
+    derived(h, cell(h.outerLength)),
+    derived(h, h.overheadBytes === null ? '-' : `+${h.overheadBytes}`),
     h.encapsulation
       ? [
           h.encapsulation.type,
@@ -194,8 +197,18 @@ export function formatAnalysis(report: AnalysisReport): string {
   const missing = report.firstMissingHop
     ? `First hop where the probe was not seen: ${report.firstMissingHop}`
     : 'The probe was seen at every hop.';
+  const notes: string[] = [];
+  if (report.matchedBy === 'flow') {
+    notes.push(
+      '"flow": no packet in common with the first hop, only the same flow (see findings).',
+    );
+  }
+  if (report.hops.some((h) => h.lengthsDerived)) {
+    notes.push('~: worked out from the frame lengths tcpdump -e printed (no -v in the capture).');
+  }
   const findings = report.findings.map((f) => `- ${f}`).join('\n');
-  return `${table}\n\n${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
+  const legend = notes.length > 0 ? `${notes.join('\n')}\n` : '';
+  return `${table}\n\n${legend}${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
 }
 
 export async function runAnalyzeCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -10,8 +10,9 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { createPcapDecoder, isPcapMagic } from '../../core/packets/pcapDecoder';
-import type { PacketSink } from '../../core/packets/sink';
 import { createTcpdumpTextParser } from '../../core/packets/tcpdumpText';
+import { isTextNoise } from '../../core/hops/hopRecords';
+import { RecordOffsetWalker } from './recordOffsets';
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'text';
 
@@ -69,72 +70,190 @@ export async function detectCaptureFormat(path: string): Promise<CaptureFormat> 
   }
 }
 
+/** What a reader needs to decode packets of a file again, alone, from their offsets. */
+export interface CaptureFileIndex {
+  path: string;
+  format: CaptureFormat;
+  /** pcap: the file header; pcapng: the section and interface blocks; text: empty. */
+  prefix: Uint8Array;
+}
+
 /**
  * Streams the file at `path` through the matching reader, calling `onPacket` for
- * each packet in order without holding them. Resolves with the format, the packet
+ * each packet in order without holding them, with the byte offset where the packet
+ * starts in the file (pcap record, pcapng block, first text line). Resolves with the format, the packet
  * count and the issues found (a fatal one means the file ended early: the packets
  * before it were delivered). Throws `cannot read <path>: <reason>` when the file
  * cannot be read, and the signal's reason when aborted.
  */
 export async function readCaptureFile(
   path: string,
-  onPacket: (p: Packet) => void,
+  onPacket: (p: Packet, offset: number) => void,
   options: ReadCaptureOptions = {},
-): Promise<{ format: CaptureFormat; packets: number; issues: CaptureIssue[] }> {
+): Promise<{
+  format: CaptureFormat;
+  packets: number;
+  issues: CaptureIssue[];
+  index: CaptureFileIndex;
+}> {
   const { signal } = options;
   signal?.throwIfAborted();
   const format = await detectCaptureFormat(path);
   const issues: CaptureIssue[] = [];
   let packets = 0;
-  const sink: PacketSink = {
-    packet(p) {
-      packets++;
-      onPacket(p);
-    },
-    issue(i) {
-      issues.push(i);
-    },
+  const onIssue = (i: CaptureIssue): void => {
+    issues.push(i);
   };
 
   if (format === 'text') {
-    await streamText(path, sink, signal);
-  } else {
-    const decoder = createPcapDecoder(sink);
-    try {
-      for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-        signal?.throwIfAborted();
-        decoder.push(chunk as Uint8Array);
-      }
-    } catch (err) {
-      throw readFailure(path, err, signal);
-    }
-    decoder.end();
+    await streamText(
+      path,
+      (p, offset) => {
+        packets++;
+        onPacket(p, offset);
+      },
+      onIssue,
+      signal,
+    );
+    return { format, packets, issues, index: { path, format, prefix: new Uint8Array(0) } };
   }
-  return { format, packets, issues };
+  const walker = new RecordOffsetWalker();
+  const decoder = createPcapDecoder({
+    packet(p) {
+      packets++;
+      onPacket(p, walker.take());
+    },
+    issue: onIssue,
+  });
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+      signal?.throwIfAborted();
+      walker.push(chunk as Uint8Array);
+      decoder.push(chunk as Uint8Array);
+    }
+  } catch (err) {
+    throw readFailure(path, err, signal);
+  }
+  decoder.end();
+  return { format, packets, issues, index: { path, format, prefix: walker.prefix() } };
 }
 
 /**
- * Splits the file into lines (LF or CRLF) for the text parser, one chunk at a time.
- * Lines are cut on bytes first, so a chunk boundary never splits a UTF-8 character,
- * and pure-ASCII text (nearly all tcpdump output) skips UTF-8 decoding: on a
- * million-packet text that is a good part of the reading time.
+ * Decodes `count` packets again from the file of `index`, starting at byte `from` and
+ * stopping before byte `to` (the next packet's offset, or the end of the file). This is
+ * how the packet table shows a page of a big capture without holding it: the offsets come
+ * from the hop's records. Text noise lines (no packet) in the range are skipped.
  */
-async function streamText(path: string, sink: PacketSink, signal?: AbortSignal): Promise<void> {
-  const parser = createTcpdumpTextParser(sink);
+export async function readPacketsAt(
+  index: CaptureFileIndex,
+  from: number,
+  to: number | undefined,
+  count: number,
+): Promise<Packet[]> {
+  let handle;
+  try {
+    handle = await open(index.path, 'r');
+  } catch (err) {
+    throw cannotRead(index.path, err);
+  }
+  let bytes: Buffer;
+  try {
+    const end = to ?? (await handle.stat()).size;
+    bytes = Buffer.alloc(Math.max(0, end - from));
+    let got = 0;
+    while (got < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, from + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    bytes = bytes.subarray(0, got);
+  } catch (err) {
+    throw cannotRead(index.path, err);
+  } finally {
+    await handle.close();
+  }
+  const out: Packet[] = [];
+  const keep = (p: Packet): void => {
+    if (out.length < count && !isTextNoise(p)) out.push(p);
+  };
+  if (index.format === 'text') {
+    const parser = createTcpdumpTextParser({ packet: keep });
+    pushTextLines(bytes, parser);
+    parser.end();
+  } else {
+    const decoder = createPcapDecoder({ packet: keep });
+    decoder.push(index.prefix);
+    decoder.push(bytes);
+    decoder.end();
+  }
+  return out;
+}
+
+/** Lines remembered with their byte offsets: more than any one packet's hex dump spans. */
+const LINE_RING = 1 << 16;
+
+/**
+ * Pushes the lines of `bytes` (LF or CRLF) to `parser`; `onLine(offset)` hears the byte
+ * offset (within `bytes`) of each line just before it is pushed. Pure-ASCII text (nearly
+ * all tcpdump output) skips UTF-8 decoding: on a million-packet text that is a good part
+ * of the reading time, and there characters are bytes.
+ */
+function pushTextLines(
+  bytes: Buffer,
+  parser: { push(line: string): void },
+  onLine?: (offset: number) => void,
+): void {
+  const ascii = isAscii(bytes);
+  const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
+  let start = 0;
+  let byteAt = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    const stop = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const line = text.slice(start, stop);
+    onLine?.(byteAt);
+    parser.push(line);
+    byteAt += ascii ? nl + 1 - start : Buffer.byteLength(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  if (start < text.length) {
+    const last = text.slice(start);
+    onLine?.(byteAt);
+    parser.push(last.endsWith('\r') ? last.slice(0, -1) : last);
+  }
+}
+
+/**
+ * Splits the file into lines for the text parser, one chunk at a time. Lines are cut on
+ * bytes first, so a chunk boundary never splits a UTF-8 character. Each packet is handed
+ * on with the byte offset of its first line (the parser numbers lines; a ring of recent
+ * line offsets turns the number into the offset).
+ */
+async function streamText(
+  path: string,
+  onPacket: (p: Packet, offset: number) => void,
+  onIssue: (i: CaptureIssue) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const lineOffsets = new Float64Array(LINE_RING);
+  let lineNo = 0;
+  let chunkAt = 0;
+  const parser = createTcpdumpTextParser({
+    packet(p) {
+      const line = p.source;
+      const offset =
+        line !== undefined && line > lineNo - LINE_RING ? lineOffsets[line % LINE_RING]! : -1;
+      onPacket(p, offset);
+    },
+    issue: onIssue,
+  });
   const pushLines = (bytes: Buffer): void => {
-    const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const stop = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      parser.push(text.slice(start, stop));
-      start = nl + 1;
-    }
-    if (start < text.length) {
-      const last = text.slice(start);
-      parser.push(last.endsWith('\r') ? last.slice(0, -1) : last);
-    }
+    pushTextLines(bytes, parser, (at) => {
+      lineNo++;
+      lineOffsets[lineNo % LINE_RING] = chunkAt + at;
+    });
+    chunkAt += bytes.length;
   };
   /** The bytes of an unfinished last line, carried to the next chunk. */
   let carry: Buffer | undefined;
