@@ -1,7 +1,10 @@
 /**
  * `podpath parse`, `podpath decode` and `podpath analyze`: capture files in,
  * NDJSON / tables / the analysis object out. Reading streams; `parse` and
- * `decode` never hold more than one packet.
+ * `decode` hold one chunk of the file's packets at most: between chunks they wait
+ * until stdout has taken what was written (a pipe to a slow reader fills up, and
+ * without waiting the output would pile up in memory). `analyze` keeps a compact
+ * record per packet, not the packets (see platform/capture/analyzeFiles.ts).
  */
 import type { CaptureIssue, Packet } from '../core/packets/model';
 import { summarizePacket } from '../core/packets/packetSummary';
@@ -14,8 +17,10 @@ import { analyzeCaptureFiles } from '../platform/capture/analyzeFiles';
 import { BufferedWriter, formatTable, UsageError } from './table';
 
 export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
+  stdout: (s: string) => unknown;
+  stderr: (s: string) => unknown;
+  /** A promise that settles when stdout can take more, or undefined when it can now. */
+  drained?: () => Promise<unknown> | undefined;
 }
 
 interface ParsedArgs {
@@ -111,14 +116,24 @@ async function streamPackets(
     out.line(formatTable(PACKET_HEADER, rows));
     rows.length = 0;
   };
-  const result = await readCaptureFile(file, (p) => {
-    n++;
-    if (json) out.line(JSON.stringify(p));
-    else {
-      rows.push(packetTableRow(p, n));
-      if (rows.length >= 1000) flushRows();
-    }
-  });
+  const result = await readCaptureFile(
+    file,
+    (p) => {
+      n++;
+      if (json) out.line(JSON.stringify(p));
+      else {
+        rows.push(packetTableRow(p, n));
+        if (rows.length >= 1000) flushRows();
+      }
+    },
+    {
+      betweenChunks: () => {
+        flushRows();
+        out.flush();
+        return io.drained?.();
+      },
+    },
+  );
   flushRows();
   out.flush();
   reportIssues(result.issues, file, io);

@@ -156,10 +156,8 @@ test('record offsets do not depend on how the file is cut into chunks', () => {
 });
 
 test('packet table: filter, sort, probe only, not seen at the next hop, follow', async () => {
-  const { captures, correlation, report } = await analyzeCaptureFiles(
-    hopFiles('flannel-vxlan', '.pcap'),
-  );
-  const tables = analysisTables({ captures, correlation, report });
+  const { captures, correlation } = await analyzeCaptureFiles(hopFiles('flannel-vxlan', '.pcap'));
+  const tables = analysisTables({ captures, correlation });
   const first = tables[0]!;
   const all = await first.query(query());
   assert.equal(all.matching, 6);

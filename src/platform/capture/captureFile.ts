@@ -18,6 +18,11 @@ export type CaptureFormat = 'pcap' | 'pcapng' | 'text';
 
 export interface ReadCaptureOptions {
   signal?: AbortSignal;
+  /**
+   * Called after each chunk's packets were delivered; reading waits for the promise it
+   * returns (how a consumer that writes somewhere slow holds reading back).
+   */
+  betweenChunks?: () => Promise<unknown> | undefined;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -96,7 +101,7 @@ export async function readCaptureFile(
   issues: CaptureIssue[];
   index: CaptureFileIndex;
 }> {
-  const { signal } = options;
+  const { signal, betweenChunks } = options;
   signal?.throwIfAborted();
   const format = await detectCaptureFormat(path);
   const issues: CaptureIssue[] = [];
@@ -114,6 +119,7 @@ export async function readCaptureFile(
       },
       onIssue,
       signal,
+      betweenChunks,
     );
     return { format, packets, issues, index: { path, format, prefix: new Uint8Array(0) } };
   }
@@ -130,6 +136,8 @@ export async function readCaptureFile(
       signal?.throwIfAborted();
       walker.push(chunk as Uint8Array);
       decoder.push(chunk as Uint8Array);
+      const wait = betweenChunks?.();
+      if (wait) await wait;
     }
   } catch (err) {
     throw readFailure(path, err, signal);
@@ -235,6 +243,7 @@ async function streamText(
   onPacket: (p: Packet, offset: number) => void,
   onIssue: (i: CaptureIssue) => void,
   signal?: AbortSignal,
+  betweenChunks?: () => Promise<unknown> | undefined,
 ): Promise<void> {
   const lineOffsets = new Float64Array(LINE_RING);
   let lineNo = 0;
@@ -269,6 +278,8 @@ async function streamText(
       const complete = chunk.subarray(0, lastNl + 1);
       pushLines(carry ? Buffer.concat([carry, complete]) : complete);
       carry = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : undefined;
+      const wait = betweenChunks?.();
+      if (wait) await wait;
     }
   } catch (err) {
     throw readFailure(path, err, signal);

@@ -17,7 +17,7 @@ import {
   type TablePage,
   type TableQuery,
 } from '../../core/hops/tableFilter';
-import { readPage, type AnalyzedCapture } from './analyzeFiles';
+import { readPage, type AnalyzedCapture, type FileAnalysis } from './analyzeFiles';
 
 /** One hop's table: records, and a way to decode a run of its packets again. */
 export class HopTable {
@@ -269,4 +269,22 @@ function timeOrder(a: number, b: number): number {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The tables of an analysis: pages from each capture file, probe and next hop known. */
+export function analysisTables(
+  analysis: Pick<FileAnalysis, 'captures' | 'correlation'>,
+): HopTable[] {
+  const { captures, correlation } = analysis;
+  const probeKeys = new NumberIndex(correlation.probes?.keys.length ?? 0);
+  for (const k of correlation.probes?.keys ?? []) probeKeys.add(k, 0);
+  return captures.map((capture, i) => {
+    const match = correlation.hops[i];
+    const rep = match && match.record >= 0 ? capture.records.flow(match.record) : -1;
+    return HopTable.fromCapture(capture, {
+      next: captures[i + 1]?.records,
+      probeKeys,
+      probeFlowHash: rep >= 0 ? capture.records.flows[rep]?.hash : undefined,
+    });
+  });
 }

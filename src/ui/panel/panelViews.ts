@@ -15,8 +15,9 @@ import { describeService } from '../../core/manifests/describeService';
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { summarizePacket } from '../../core/packets/packetSummary';
 import type { FileAnalysis } from '../../platform/capture/analyzeFiles';
-import { NumberIndex } from '../../core/hops/numberIndex';
-import { HopTable } from '../../platform/capture/packetTable';
+import { analysisTables, HopTable } from '../../platform/capture/packetTable';
+
+export { analysisTables };
 import type { HopView, PanelView } from '../../protocol';
 
 /** Rows sent with the view per hop (the first page); the webview asks the host for the rest. */
@@ -54,22 +55,6 @@ export function hopSummary(hop: HopReport): string {
   }
   parts.push(`${hop.packets} packets`);
   return parts.join(' · ');
-}
-
-/** The tables of an analysis: pages from each capture file, probe and next hop known. */
-export function analysisTables(analysis: FileAnalysis): HopTable[] {
-  const { captures, correlation } = analysis;
-  const probeKeys = new NumberIndex(correlation.probes?.keys.length ?? 0);
-  for (const k of correlation.probes?.keys ?? []) probeKeys.add(k, 0);
-  return captures.map((capture, i) => {
-    const match = correlation.hops[i];
-    const rep = match && match.record >= 0 ? capture.records.flow(match.record) : -1;
-    return HopTable.fromCapture(capture, {
-      next: captures[i + 1]?.records,
-      probeKeys,
-      probeFlowHash: rep >= 0 ? capture.records.flows[rep]?.hash : undefined,
-    });
-  });
 }
 
 /**
