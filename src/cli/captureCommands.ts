@@ -235,7 +235,11 @@ export async function runAnalyzeCommand(args: readonly string[], io: CliIo): Pro
   const plan = planName
     ? planFromName(planName, { sameNode: parsed.flags.has('same-node') })
     : undefined;
-  const { report, captures } = await analyzeCaptureFiles(parsed.positional, { plan });
+  // The CLI prints the report only: no hop's records need to outlive its correlation.
+  const { report, captures } = await analyzeCaptureFiles(parsed.positional, {
+    plan,
+    keepRecords: false,
+  });
   for (const c of captures) reportIssues(c.issues, c.path, io);
   if (parsed.flags.has('json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
   else io.stdout(formatAnalysis(report));

@@ -56,7 +56,8 @@ export function analyzeHops(captures: HopCapture[], options: AnalyzeOptions = {}
 }
 
 export interface RecordsReportInput {
-  hops: readonly HopRecords[];
+  /** Each hop's name and packet count (its records may be gone by now). */
+  hops: readonly Pick<HopRecords, 'name' | 'length'>[];
   issues: readonly CaptureIssue[][];
   correlation: Correlation;
   /** The packet at `record` of hop `hop`, decoded again (only called for a few packets). */
@@ -75,19 +76,14 @@ export function reportFromRecords(input: RecordsReportInput): AnalysisReport {
   const { probes } = correlation;
   const hops: HopReport[] = [];
   const evidence: HopEvidence[] = [];
-  const reference = probes ? records[probes.hopIndex] : undefined;
   const referenceMatch = probes ? correlation.hops[probes.hopIndex] : undefined;
   records.forEach((hop, i) => {
     const match = correlation.hops[i]!;
     const issues = input.issues[i] ?? [];
     const packet = match.record >= 0 ? input.packetAt(i, match.record) : undefined;
     const report = packet ? seenReport(hop, match, packet) : emptyReport(hop.name, hop.length);
-    if (report.seen && reference && match.match === 'packet') {
-      const at = reference.findKey(hop.key(match.record));
-      report.timeOffsetMs = timeOffsetMs(
-        at >= 0 ? reference.time(at) : NaN,
-        hop.time(match.record),
-      );
+    if (report.seen && match.match === 'packet') {
+      report.timeOffsetMs = timeOffsetMs(match.referenceTime, match.time);
     }
     hops.push(report);
     evidence.push({
@@ -162,7 +158,11 @@ function emptyReport(name: string, packets: number): HopReport {
 }
 
 /** The report of a hop that saw the probe, described by the packet that stands for it. */
-function seenReport(hop: HopRecords, match: HopMatch, packet: Packet): HopReport {
+function seenReport(
+  hop: Pick<HopRecords, 'name' | 'length'>,
+  match: HopMatch,
+  packet: Packet,
+): HopReport {
   const ipIndex = innermostIpIndex(packet.layers);
   if (ipIndex < 0) return emptyReport(hop.name, hop.length);
   const obs = describePacket(packet, ipIndex);

@@ -51,6 +51,9 @@ export interface HopMatch {
   sameFlowPackets: number;
   /** ICMP sequence numbers of the echo requests here (first, last), when the probe is a ping. */
   seqRange: [number, number] | null;
+  /** Time of `record` here, and of the same probe packet at the reference hop (NaN: none). */
+  time: number;
+  referenceTime: number;
 }
 
 export interface Correlation {
@@ -66,6 +69,8 @@ const NONE: HopMatch = {
   probeReplies: 0,
   sameFlowPackets: 0,
   seqRange: null,
+  time: NaN,
+  referenceTime: NaN,
 };
 
 /**
@@ -75,18 +80,41 @@ const NONE: HopMatch = {
  * @returns the probe (undefined when no hop has IP packets) and, per hop, how it was found.
  */
 export function correlateRecords(hops: readonly HopRecords[]): Correlation {
-  const out: HopMatch[] = [];
-  let probe: ProbeState | undefined;
-  for (let h = 0; h < hops.length; h++) {
-    const records = hops[h]!;
-    if (!probe) {
-      probe = selectProbe(records, h);
-      out.push(probe ? probe.reference : { ...NONE });
-      continue;
+  const correlator = new Correlator();
+  for (const records of hops) correlator.add(records);
+  return correlator.result();
+}
+
+/**
+ * Correlation one hop at a time, in path order: nothing of a hop is needed once it has
+ * been added, so a caller may drop each hop's records as soon as `add` returns (the CLI
+ * does: memory then stays at one hop's records however many hops there are).
+ */
+export class Correlator {
+  private probe: ProbeState | undefined;
+  private readonly hops: HopMatch[] = [];
+
+  /** Correlates the next hop; returns how the probe was found there. */
+  add(records: HopRecords): HopMatch {
+    let match: HopMatch;
+    if (!this.probe) {
+      this.probe = selectProbe(records, this.hops.length);
+      match = this.probe ? this.probe.reference : { ...NONE };
+    } else {
+      match = scanHop(records, this.probe);
     }
-    out.push(scanHop(records, probe));
+    if (match.record >= 0) match.time = records.time(match.record);
+    if (match.match === 'packet' && this.probe) {
+      const o = this.probe.ordinal.get(records.key(match.record));
+      match.referenceTime = o >= 0 ? this.probe.times[o]! : NaN;
+    }
+    this.hops.push(match);
+    return match;
   }
-  return { probes: probe?.set, hops: out };
+
+  result(): Correlation {
+    return { probes: this.probe?.set, hops: this.hops.slice() };
+  }
 }
 
 interface ProbeState {
@@ -94,6 +122,8 @@ interface ProbeState {
   reference: HopMatch;
   /** Probe key → position in the reference hop's list. */
   ordinal: NumberIndex;
+  /** Time of each probe key at the reference hop, by position. */
+  times: number[];
   /** Hashes of the probe's flows; NAT'd forms are added as hops reveal them. */
   flowHashes: Set<number>;
   /** The probe's addresses as seen so far along the path (NAT adds to them). */
@@ -127,6 +157,7 @@ function selectProbe(records: HopRecords, hopIndex: number): ProbeState | undefi
   const inProbe = flows.map((f) => f.protocol === protocol && f.src === src && f.dst === dst);
   const ordinal = new NumberIndex();
   const keys: number[] = [];
+  const times: number[] = [];
   const flowHashes = new Set<number>();
   let firstProbe = -1;
   let flowPackets = 0;
@@ -138,7 +169,10 @@ function selectProbe(records: HopRecords, hopIndex: number): ProbeState | undefi
     if (firstProbe < 0) firstProbe = i;
     flowHashes.add(flows[f]!.hash);
     const key = records.key(i);
-    if (ordinal.add(key, keys.length) === keys.length) keys.push(key);
+    if (ordinal.add(key, keys.length) === keys.length) {
+      keys.push(key);
+      times.push(records.time(i));
+    }
   }
   const set: ProbeSet = {
     hopIndex,
@@ -156,7 +190,7 @@ function selectProbe(records: HopRecords, hopIndex: number): ProbeState | undefi
     flowPackets,
     seqRange: echo ? seqRange(keys) : null,
   };
-  return { set, reference, ordinal, flowHashes, addresses: new Set([src, dst]), echo };
+  return { set, reference, ordinal, times, flowHashes, addresses: new Set([src, dst]), echo };
 }
 
 function firstOfFlows(records: HopRecords, pick: (f: HopRecords['flows'][number]) => boolean) {
@@ -229,13 +263,11 @@ function scanHop(records: HopRecords, probe: ProbeState): HopMatch {
     probe.addresses.add(f.src).add(f.dst);
     probe.flowHashes.add(f.hash);
     return {
+      ...NONE,
       match: 'packet',
       record: firstProbe,
       probesSeen,
       flowPackets,
-      probeReplies: 0,
-      sameFlowPackets: 0,
-      seqRange: null,
     };
   }
   if (flowIds.length === 0) {
@@ -255,6 +287,7 @@ function scanHop(records: HopRecords, probe: ProbeState): HopMatch {
   }
   if (record < 0) return { ...NONE, probeReplies, sameFlowPackets };
   return {
+    ...NONE,
     match: 'flow',
     record,
     probesSeen: 0,

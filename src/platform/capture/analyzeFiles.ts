@@ -15,7 +15,7 @@ import type { CaptureIssue, Packet } from '../../core/packets/model';
 import type { DatapathPlan } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
 import { reportFromRecords } from '../../core/hops/analyzeHops';
-import { correlateRecords, type Correlation } from '../../core/hops/correlation';
+import { Correlator, type Correlation } from '../../core/hops/correlation';
 import { HopRecords, isTextNoise } from '../../core/hops/hopRecords';
 import type { CaptureFileIndex, CaptureFormat } from './captureFile';
 import { readCaptureFile, readPacketsAt } from './captureFile';
@@ -24,7 +24,12 @@ export interface AnalyzedCapture {
   name: string;
   path: string;
   format: CaptureFormat;
-  /** One compact record per packet, in capture order; the packets stay on disk. */
+  /** Packets in the capture. */
+  packets: number;
+  /**
+   * One compact record per packet, in capture order; the packets stay on disk. Empty
+   * when the analysis was asked not to keep them (`keepRecords: false`).
+   */
   records: HopRecords;
   index: CaptureFileIndex;
   issues: CaptureIssue[];
@@ -56,7 +61,7 @@ export async function recordCaptureFile(
     },
     { signal: options.signal },
   );
-  return { name: records.name, path, format, records, index, issues };
+  return { name: records.name, path, format, packets: records.length, records, index, issues };
 }
 
 export async function analyzeCaptureFiles(
@@ -65,25 +70,32 @@ export async function analyzeCaptureFiles(
     plan?: DatapathPlan;
     signal?: AbortSignal;
     onProgress?: (message: string) => void;
+    /**
+     * Keep each hop's records for the packet table (default). The CLI does not: each
+     * hop's records are dropped once it is correlated, so memory stays at one hop's.
+     */
+    keepRecords?: boolean;
   } = {},
 ): Promise<FileAnalysis> {
   const captures: AnalyzedCapture[] = [];
+  const correlator = new Correlator();
+  const described = new Map<number, Packet>();
   for (const [i, path] of paths.entries()) {
     options.signal?.throwIfAborted();
     options.onProgress?.(`Reading ${basename(path)} (${i + 1}/${paths.length})`);
-    captures.push(await recordCaptureFile(path, { signal: options.signal }));
+    const capture = await recordCaptureFile(path, { signal: options.signal });
+    // Correlated as soon as it is read; only the packet standing for the probe is read again.
+    const match = correlator.add(capture.records);
+    if (match.record >= 0) {
+      const [packet] = await readPage(capture, match.record, 1);
+      if (packet) described.set(i, packet);
+    }
+    if (options.keepRecords === false) capture.records = new HopRecords(capture.name);
+    captures.push(capture);
   }
-  options.onProgress?.('Correlating packets across hops');
-  const hops = captures.map((c) => c.records);
-  const correlation = correlateRecords(hops);
-  const described = new Map<number, Packet>();
-  for (const [h, match] of correlation.hops.entries()) {
-    if (match.record < 0) continue;
-    const [packet] = await readPage(captures[h]!, match.record, 1);
-    if (packet) described.set(h, packet);
-  }
+  const correlation = correlator.result();
   const report = reportFromRecords({
-    hops,
+    hops: captures.map((c) => ({ name: c.name, length: c.packets })),
     issues: captures.map((c) => c.issues),
     correlation,
     packetAt: (hop) => described.get(hop),

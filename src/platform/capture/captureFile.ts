@@ -275,8 +275,14 @@ async function streamText(
         carry = carry ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
         continue;
       }
-      const complete = chunk.subarray(0, lastNl + 1);
-      pushLines(carry ? Buffer.concat([carry, complete]) : complete);
+      if (carry) {
+        // Only the line cut by the chunk boundary is joined; the rest is not copied.
+        const firstNl = chunk.indexOf(10);
+        pushLines(Buffer.concat([carry, chunk.subarray(0, firstNl + 1)]));
+        if (firstNl < lastNl) pushLines(chunk.subarray(firstNl + 1, lastNl + 1));
+      } else {
+        pushLines(chunk.subarray(0, lastNl + 1));
+      }
       carry = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : undefined;
       const wait = betweenChunks?.();
       if (wait) await wait;
