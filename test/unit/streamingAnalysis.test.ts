@@ -10,6 +10,7 @@ import { followPacket } from '../../src/platform/capture/packetTable';
 import { analysisTables } from '../../src/ui/panel/panelViews';
 import { parseTableFilter, type TableQuery } from '../../src/core/hops/tableFilter';
 import { NumberIndex } from '../../src/core/hops/numberIndex';
+import { parseFromWebview } from '../../src/protocol';
 
 const HOPS = join(__dirname, '..', 'fixtures', 'hops');
 const NETNS = join(__dirname, '..', 'fixtures', 'netns');
@@ -217,4 +218,39 @@ test('NumberIndex keeps whole numbers up to 2^53 apart and grows', () => {
   assert.equal(index.get(3), -1);
   assert.equal(index.add(1, 99), 1);
   assert.equal(index.size, keys.length);
+});
+
+test('queryPackets and followPacket from the webview are checked before use', () => {
+  const query = {
+    filter: 'port 8472',
+    probeOnly: false,
+    notSeenAtNextHop: true,
+    sort: 'ttl',
+    descending: true,
+    offset: 500,
+    count: 1_000_000,
+  };
+  assert.deepEqual(parseFromWebview({ type: 'queryPackets', requestId: 3, hop: 1, query }), {
+    type: 'queryPackets',
+    requestId: 3,
+    hop: 1,
+    query: { ...query, count: 2000 },
+  });
+  assert.equal(
+    parseFromWebview({
+      type: 'queryPackets',
+      requestId: 3,
+      hop: 1,
+      query: { ...query, sort: 'x' },
+    }),
+    undefined,
+  );
+  assert.equal(parseFromWebview({ type: 'queryPackets', requestId: 3, hop: -1, query }), undefined);
+  assert.deepEqual(parseFromWebview({ type: 'followPacket', requestId: 4, hop: 0, index: 9 }), {
+    type: 'followPacket',
+    requestId: 4,
+    hop: 0,
+    index: 9,
+  });
+  assert.equal(parseFromWebview({ type: 'followPacket', requestId: 4, hop: 0 }), undefined);
 });
