@@ -152,13 +152,19 @@ export class HopTable {
     const r = this.records;
     const n = r.length;
     let indices: Uint32Array;
-    if (column === 'index' || n >= 2 ** 24) {
+    if (column === 'index') {
       indices = new Uint32Array(n);
       for (let i = 0; i < n; i++) indices[i] = i;
     } else if (column === 'time') {
       indices = new Uint32Array(n);
       for (let i = 0; i < n; i++) indices[i] = i;
       indices.sort((a, b) => timeOrder(r.time(a), r.time(b)) || a - b);
+    } else if (n >= 2 ** 24) {
+      // Too many positions to pack beside a rank: a comparator sort, slower but right.
+      const rank = this.ranks(column);
+      indices = new Uint32Array(n);
+      for (let i = 0; i < n; i++) indices[i] = i;
+      indices.sort((a, b) => rank(a) - rank(b) || a - b);
     } else {
       // Small integer ranks packed above the position sort natively, which is fast.
       const rank = this.ranks(column);
