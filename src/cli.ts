@@ -84,6 +84,11 @@ if (require.main === module) {
   const io: CliIo = {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    // A slow reader of the pipe (`| wc -l`, `| less`) makes the writer wait, not buffer.
+    drained: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise((resolve) => process.stdout.once('drain', resolve))
+        : undefined,
   };
   void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;

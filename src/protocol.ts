@@ -4,10 +4,16 @@
  * `parseFromWebview` because a webview is another process that could send anything.
  *
  * Handshake: the webview posts `ready` once its script runs; the host queues what it
- * wants to show until then. Packet layers are fetched on demand (`selectPacket` →
- * `packetLayers`, matched by `requestId`) so big captures do not cross as a whole.
+ * wants to show until then. Pages of a hop (`queryPackets` → `packetPage`: sorted and
+ * filtered over the whole hop), packet layers (`selectPacket` → `packetLayers`) and a
+ * packet followed through every hop (`followPacket` → `followedPacket`) are fetched on
+ * demand, matched by `requestId`, so big captures never cross as a whole.
  */
 import type { LayerDetail, PacketRow } from './core/packets/packetSummary';
+import type { FollowedHop, TablePage, TableQuery } from './core/hops/tableFilter';
+import { SORT_COLUMNS } from './core/hops/tableFilter';
+
+export type { FollowedHop, SortColumn, TablePage, TableQuery } from './core/hops/tableFilter';
 
 export interface HopView {
   name: string;
@@ -17,8 +23,9 @@ export interface HopView {
   seen: boolean | null;
   /** One line: TTL, lengths, encapsulation, for the hop list. */
   summary: string;
+  /** The first page of rows, sent with the view. */
   rows: PacketRow[];
-  /** True when only the first rows were sent. */
+  /** True when the hop has more packets than `rows`: the rest come by `queryPackets`. */
   truncated: boolean;
   /** Problems met reading this hop's capture, in words. */
   issues: string[];
@@ -49,11 +56,29 @@ export type ToWebview =
       layers: LayerDetail[] | null;
       /** Why no layers came back, in words. */
       error: string | null;
+    }
+  | {
+      type: 'packetPage';
+      requestId: number;
+      hop: number;
+      page: TablePage | null;
+      /** Why no page came back, in words. */
+      error: string | null;
+    }
+  | {
+      type: 'followedPacket';
+      requestId: number;
+      hop: number;
+      index: number;
+      /** The packet at every hop, in hop order (empty when the tables are gone). */
+      hops: FollowedHop[];
     };
 
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'selectPacket'; requestId: number; hop: number; index: number }
+  | { type: 'queryPackets'; requestId: number; hop: number; query: TableQuery }
+  | { type: 'followPacket'; requestId: number; hop: number; index: number }
   | {
       type: 'rendered';
       diagram: 'ok' | 'none' | 'failed';
@@ -93,6 +118,41 @@ export function parseFromWebview(x: unknown): FromWebview | undefined {
         return { type: 'selectPacket', requestId: x.requestId, hop: x.hop, index: x.index };
       }
       return undefined;
+    case 'followPacket':
+      if (isIndex(x.requestId) && isIndex(x.hop) && isIndex(x.index)) {
+        return { type: 'followPacket', requestId: x.requestId, hop: x.hop, index: x.index };
+      }
+      return undefined;
+    case 'queryPackets': {
+      const q = x.query;
+      if (!isIndex(x.requestId) || !isIndex(x.hop) || !isRecord(q)) return undefined;
+      if (
+        typeof q.filter !== 'string' ||
+        typeof q.probeOnly !== 'boolean' ||
+        typeof q.notSeenAtNextHop !== 'boolean' ||
+        typeof q.descending !== 'boolean' ||
+        !SORT_COLUMNS.includes(q.sort as never) ||
+        !isIndex(q.offset) ||
+        !isIndex(q.count)
+      ) {
+        return undefined;
+      }
+      return {
+        type: 'queryPackets',
+        requestId: x.requestId,
+        hop: x.hop,
+        query: {
+          filter: q.filter.slice(0, 200),
+          probeOnly: q.probeOnly,
+          notSeenAtNextHop: q.notSeenAtNextHop,
+          sort: q.sort as TableQuery['sort'],
+          descending: q.descending,
+          offset: q.offset,
+          // A page is what a person reads, not a capture.
+          count: Math.min(q.count, 2000),
+        },
+      };
+    }
     case 'rendered': {
       const diagram = x.diagram;
       if (diagram !== 'ok' && diagram !== 'none' && diagram !== 'failed') return undefined;

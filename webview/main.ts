@@ -1,25 +1,32 @@
 /**
  * Entry point of the Podpath panel (bundled to dist/webview.js). Says `ready`
  * to the host first, then draws whatever `show` brings: title, findings, the
- * Mermaid diagram, the hop list and the selected hop's packet table. Packet
- * layers are asked for on selection and matched to the reply by `requestId`.
+ * Mermaid diagram, the hop list and the selected hop's packet table. Pages the
+ * view did not bring (another page, a filter, an order), packet layers and the
+ * selected packet followed through every hop are asked of the host and matched
+ * to the reply by `requestId`.
  * The view and the selection are kept with `setState`, so the panel looks the
  * same after being hidden or after a window reload, before the host says anything.
  */
-import type { HopView, PanelView, ToWebview } from '../src/protocol';
+import type { HopView, PanelView, TablePage, ToWebview } from '../src/protocol';
 import { assertNever } from '../src/protocol';
 import { createDiagramView } from './diagram';
 import { el } from './element';
 import { createHopList } from './hopList';
 import { createLayerDetails } from './layerDetails';
-import { createPacketTable } from './packetTable';
+import { createPacketTable, DEFAULT_SETTINGS, localPage, PAGE_SIZE } from './packetTable';
 import { injectStyles } from './styles';
 import { createSummaryView } from './summary';
 import { createProgressRing, registerUiComponents } from './ui/toolkit';
 import type { PanelState } from './vscodeApi';
 import { connectToHost, emptyState } from './vscodeApi';
 
-const KNOWN_TYPES: readonly string[] = ['show', 'packetLayers'] satisfies ToWebview['type'][];
+const KNOWN_TYPES: readonly string[] = [
+  'show',
+  'packetLayers',
+  'packetPage',
+  'followedPacket',
+] satisfies ToWebview['type'][];
 
 function isToWebview(x: unknown): x is ToWebview {
   return (
@@ -34,7 +41,7 @@ function sameHops(a: PanelView | null, b: PanelView): boolean {
     a !== null &&
     a.title === b.title &&
     a.hops.length === b.hops.length &&
-    a.hops.every((h, i) => h.name === b.hops[i]?.name && h.rows.length === b.hops[i]?.rows.length)
+    a.hops.every((h, i) => h.name === b.hops[i]?.name && h.packetCount === b.hops[i]?.packetCount)
   );
 }
 
@@ -51,6 +58,10 @@ function start(): void {
   let state: PanelState = host.loadState();
   let nextRequestId = 1;
   let pendingRequest: number | null = null;
+  let pendingPage: { requestId: number; key: string } | null = null;
+  let pendingFollow: number | null = null;
+  /** The last page the host sent, for the hop, settings and page it answers. */
+  let hostPage: { key: string; page: TablePage } | null = null;
 
   // setState serialises the whole view (up to thousands of rows per hop): do it after
   // the click has been drawn, once per burst, and at once when the panel is hidden.
@@ -76,6 +87,11 @@ function start(): void {
   const table = createPacketTable({
     onPage: (page) => {
       state = { ...state, page };
+      save();
+      showHop();
+    },
+    onSettings: (settings) => {
+      state = { ...state, settings, page: 0 };
       save();
       showHop();
     },
@@ -124,15 +140,49 @@ function start(): void {
     else details.show(name, state.layers, state.layersError);
   }
 
+  /** The packet to mark in this hop: the selected one, or the selection followed here. */
+  function markedIndex(): number | null {
+    if (state.selected?.hop === state.hop) return state.selected.index;
+    return state.followed?.hops[state.hop]?.index ?? null;
+  }
+
   function showHop(): void {
     const view = state.view;
     if (!view) return;
     hopList.show(view.hops, state.hop, view.missingHop);
-    const selected = state.selected?.hop === state.hop ? state.selected.index : null;
     const hop = currentHop();
-    table.show(hop, state.page, selected);
-    details.element.hidden = !hop || hop.rows.length === 0;
+    const settings = state.settings ?? DEFAULT_SETTINGS;
+    let page = hop ? localPage(hop, state.page, settings) : null;
+    const key = JSON.stringify([view.title, state.hop, settings, state.page]);
+    if (!page && hostPage?.key === key) page = hostPage.page;
+    if (!page && hop && hop.packetCount > 0 && pendingPage?.key !== key) {
+      const requestId = nextRequestId++;
+      pendingPage = { requestId, key };
+      host.post({
+        type: 'queryPackets',
+        requestId,
+        hop: state.hop,
+        query: { ...settings, offset: state.page * PAGE_SIZE, count: PAGE_SIZE },
+      });
+    }
+    table.show(hop, settings, page);
+    table.setSelected(markedIndex());
+    table.showFollowed(state.followed?.hops ?? null, (h, index) => goTo(h, index));
+    details.element.hidden = !hop || hop.packetCount === 0;
     showDetails();
+  }
+
+  /** Shows packet `index` of hop `h` (a click in the followed row) in capture order. */
+  function goTo(h: number, index: number): void {
+    state = {
+      ...state,
+      hop: h,
+      settings: DEFAULT_SETTINGS,
+      page: Math.floor(index / PAGE_SIZE),
+    };
+    save();
+    showHop();
+    selectPacket(index, false);
   }
 
   function selectHop(hop: number): void {
@@ -142,7 +192,7 @@ function start(): void {
     showHop();
   }
 
-  function selectPacket(index: number): void {
+  function selectPacket(index: number, follow = true): void {
     const requestId = nextRequestId++;
     pendingRequest = requestId;
     state = { ...state, selected: { hop: state.hop, index }, layers: null, layersError: null };
@@ -150,6 +200,10 @@ function start(): void {
     table.setSelected(index);
     showDetails();
     host.post({ type: 'selectPacket', requestId, hop: state.hop, index });
+    if (follow && (state.view?.hops.length ?? 0) > 1) {
+      pendingFollow = nextRequestId++;
+      host.post({ type: 'followPacket', requestId: pendingFollow, hop: state.hop, index });
+    }
   }
 
   function showView(view: PanelView): void {
@@ -177,10 +231,36 @@ function start(): void {
           ? { ...state, view, hop: Math.min(hop, Math.max(0, view.hops.length - 1)) }
           : { ...emptyState(), view };
         pendingRequest = null;
+        pendingPage = null;
+        pendingFollow = null;
+        hostPage = null;
+        if (!keep) state = { ...state, followed: null };
         save();
         showView(view);
         break;
       }
+      case 'packetPage': {
+        if (!pendingPage || message.requestId !== pendingPage.requestId) break;
+        const key = pendingPage.key;
+        pendingPage = null;
+        if (message.page) {
+          hostPage = { key, page: message.page };
+          showHop();
+        } else {
+          details.show('Packets', null, message.error);
+        }
+        break;
+      }
+      case 'followedPacket':
+        if (message.requestId !== pendingFollow) break;
+        pendingFollow = null;
+        state = {
+          ...state,
+          followed: { hop: message.hop, index: message.index, hops: message.hops },
+        };
+        save();
+        table.showFollowed(message.hops, (h, index) => goTo(h, index));
+        break;
       case 'packetLayers':
         if (message.requestId !== pendingRequest) break;
         pendingRequest = null;

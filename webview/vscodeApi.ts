@@ -3,7 +3,7 @@
  * typed posting of `FromWebview` messages, and the state VS Code keeps for the
  * panel across hide/show and window reloads.
  */
-import type { FromWebview, PanelView } from '../src/protocol';
+import type { FollowedHop, FromWebview, PanelView, TableQuery } from '../src/protocol';
 import type { LayerDetail } from '../src/core/packets/packetSummary';
 
 /** What the panel needs to look the same after being hidden or reloaded. */
@@ -17,6 +17,10 @@ export interface PanelState {
   selected: { hop: number; index: number } | null;
   layers: LayerDetail[] | null;
   layersError: string | null;
+  /** The packet table's filter and order (all hops). */
+  settings: Omit<TableQuery, 'offset' | 'count'>;
+  /** The selected packet followed through every hop. */
+  followed: { hop: number; index: number; hops: FollowedHop[] } | null;
 }
 
 interface WebviewApi {
@@ -34,7 +38,22 @@ export interface HostBridge {
 }
 
 export function emptyState(): PanelState {
-  return { view: null, hop: 0, page: 0, selected: null, layers: null, layersError: null };
+  return {
+    view: null,
+    hop: 0,
+    page: 0,
+    selected: null,
+    layers: null,
+    layersError: null,
+    settings: {
+      filter: '',
+      probeOnly: false,
+      notSeenAtNextHop: false,
+      sort: 'index',
+      descending: false,
+    },
+    followed: null,
+  };
 }
 
 function isPanelState(x: unknown): x is PanelState {

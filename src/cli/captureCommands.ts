@@ -1,7 +1,10 @@
 /**
  * `podpath parse`, `podpath decode` and `podpath analyze`: capture files in,
  * NDJSON / tables / the analysis object out. Reading streams; `parse` and
- * `decode` never hold more than one packet.
+ * `decode` hold one chunk of the file's packets at most: between chunks they wait
+ * until stdout has taken what was written (a pipe to a slow reader fills up, and
+ * without waiting the output would pile up in memory). `analyze` keeps a compact
+ * record per packet, not the packets (see platform/capture/analyzeFiles.ts).
  */
 import { basename } from 'node:path';
 import type { CaptureIssue, Packet } from '../core/packets/model';
@@ -16,8 +19,10 @@ import { analyzeCaptureFiles } from '../platform/capture/analyzeFiles';
 import { BufferedWriter, formatTable, UsageError } from './table';
 
 export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
+  stdout: (s: string) => unknown;
+  stderr: (s: string) => unknown;
+  /** A promise that settles when stdout can take more, or undefined when it can now. */
+  drained?: () => Promise<unknown> | undefined;
 }
 
 interface ParsedArgs {
@@ -113,14 +118,24 @@ async function streamPackets(
     out.line(formatTable(PACKET_HEADER, rows));
     rows.length = 0;
   };
-  const result = await readCaptureFile(file, (p) => {
-    n++;
-    if (json) out.line(JSON.stringify(p));
-    else {
-      rows.push(packetTableRow(p, n));
-      if (rows.length >= 1000) flushRows();
-    }
-  });
+  const result = await readCaptureFile(
+    file,
+    (p) => {
+      n++;
+      if (json) out.line(JSON.stringify(p));
+      else {
+        rows.push(packetTableRow(p, n));
+        if (rows.length >= 1000) flushRows();
+      }
+    },
+    {
+      betweenChunks: () => {
+        flushRows();
+        out.flush();
+        return io.drained?.();
+      },
+    },
+  );
   flushRows();
   out.flush();
   const fatal = result.issues.find((i) => i.fatal);
@@ -175,14 +190,17 @@ function cell(v: number | string | null | undefined): string {
 
 /** The per-hop table and findings that `analyze` and `lab run` print for people. */
 export function formatAnalysis(report: AnalysisReport): string {
+  // Lengths worked out from frame lengths (tcpdump -e without -v) are marked with ~.
+  const derived = (h: AnalysisReport['hops'][number], v: string): string =>
+    h.lengthsDerived && v !== '-' ? `~${v}` : v;
   const rows = report.hops.map((h) => [
     h.name,
     String(h.packets),
-    h.seen ? 'yes' : 'NO',
+    h.match === 'flow' ? 'flow' : h.seen ? 'yes' : 'NO',
     cell(h.ttl),
-    cell(h.innerLength),
-    cell(h.outerLength),
-    h.overheadBytes === null ? '-' : `+${h.overheadBytes}`,
+    derived(h, cell(h.innerLength)),
+    derived(h, cell(h.outerLength)),
+    derived(h, h.overheadBytes === null ? '-' : `+${h.overheadBytes}`),
     h.encapsulation
       ? [
           h.encapsulation.type,
@@ -199,8 +217,18 @@ export function formatAnalysis(report: AnalysisReport): string {
     rows,
   );
   const missing = `Probe ${lossHeadline(report)}.`;
+  const notes: string[] = [];
+  if (report.matchedBy === 'flow') {
+    notes.push(
+      '"flow": no packet in common with the first hop, only the same flow (see findings).',
+    );
+  }
+  if (report.hops.some((h) => h.lengthsDerived)) {
+    notes.push('~: worked out from the frame lengths tcpdump -e printed (no -v in the capture).');
+  }
   const findings = report.findings.map((f) => `- ${f}`).join('\n');
-  return `${table}\n\n${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
+  const legend = notes.length > 0 ? `${notes.join('\n')}\n` : '';
+  return `${table}\n\n${legend}${missing}\n${findings ? `\nFindings:\n${findings}\n` : ''}`;
 }
 
 export async function runAnalyzeCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -212,7 +240,11 @@ export async function runAnalyzeCommand(args: readonly string[], io: CliIo): Pro
   const plan = planName
     ? planFromName(planName, { sameNode: parsed.flags.has('same-node') })
     : undefined;
-  const { report, captures } = await analyzeCaptureFiles(parsed.positional, { plan });
+  // The CLI prints the report only: no hop's records need to outlive its correlation.
+  const { report, captures } = await analyzeCaptureFiles(parsed.positional, {
+    plan,
+    keepRecords: false,
+  });
   for (const c of captures) reportIssues(c.issues, c.path, io);
   const problems = inputProblems(
     captures.map((c) => ({ file: basename(c.path), format: c.format, issues: c.issues })),

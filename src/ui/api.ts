@@ -20,7 +20,7 @@ export interface PodpathApi {
     /** The webview's report for the view last shown (waits up to `timeoutMs` for it). */
     waitRendered(timeoutMs: number): Promise<RenderedReport | undefined>;
     /** Plays the webview's part: a raw message in, the host's reply (if any) out. */
-    handleMessage(raw: unknown): ToWebview | undefined;
+    handleMessage(raw: unknown): Promise<ToWebview | undefined>;
   };
   trees: {
     clusters: ClustersTree;

@@ -392,14 +392,26 @@ test('first hop without IP: it is the first missing hop and the probe comes from
 test('no IP anywhere, and no captures at all', () => {
   const report = analyzeHops([
     { name: 'a', packets: [arp] },
-    { name: 'b', packets: [{ layers: [{ kind: 'raw', text: 'garbage' }] }] },
+    {
+      name: 'b',
+      packets: [
+        { ts: 1, layers: [{ kind: 'raw', text: 'garbage' }] },
+        // A line of text without a time and nothing understood is noise, not a packet.
+        {
+          layers: [
+            { kind: 'raw', text: '7. 查看第 5 步骤的输出$ sudo tcpdump -nei ens33 port 8472' },
+          ],
+        },
+      ],
+    },
   ]);
   assert.equal(report.firstMissingHop, 'a');
+  assert.equal(report.matchedBy, null);
   assert.deepEqual(
-    report.hops.map((h) => [h.packets, h.seen, h.probesSeen]),
+    report.hops.map((h) => [h.packets, h.seen, h.probesSeen, h.match]),
     [
-      [1, false, 0],
-      [1, false, 0],
+      [1, false, 0, null],
+      [1, false, 0, null],
     ],
   );
   assert.match(report.findings.join('\n'), /No IP packets in any capture \(2 packets in all\)/);

@@ -61,7 +61,7 @@ test('a truncated pcap is said first as a truncated file and never drawn as pack
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /^03-nodeA-eth0\.pcap is truncated \(/);
   assert.match(problems[0]!, /not counted as loss/);
-  const { view } = analysisView(analysis, { title: 't', plan });
+  const { view } = await analysisView(analysis, { title: 't', plan });
   assert.equal(view.findings[0], problems[0]);
   assert.match(view.subtitle, /^03-nodeA-eth0\.pcap is truncated/);
   assert.equal(view.missingHop, null);

@@ -166,7 +166,7 @@ test('Calico same node without the pod route: the lookup falls to the block blac
 
 test('MTU mismatch: the large probe stops at the tunnel, the small one passes, and the MTUs are named', async () => {
   const { plan, report, state, captures } = await recorded('calico-vxlan', 'mtu-mismatch');
-  const icmpErrors = captures.flatMap((c) => icmpErrorsIn(c.name, c.packets));
+  const icmpErrors = captures.flatMap((c) => c.icmpErrors);
   const [why] = explainLoss({
     report,
     plan,

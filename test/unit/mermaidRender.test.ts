@@ -58,7 +58,9 @@ function cases(): Case[] {
     name: h.name,
     packets: i >= 4 ? 0 : 6,
     seen: i < 4,
+    match: i < 4 ? 'packet' : null,
     probesSeen: i < 4 ? 3 : 0,
+    lengthsDerived: false,
     ttl: i < 4 ? h.expectedTtl : null,
     innerLength: null,
     outerLength: null,
@@ -74,7 +76,7 @@ function cases(): Case[] {
     name: 'Flannel VXLAN with hop 5 missing',
     text: buildSequenceDiagram({
       plan,
-      report: { hops, firstMissingHop: '05-nodeB-eth0', findings: [] },
+      report: { hops, firstMissingHop: '05-nodeB-eth0', matchedBy: 'packet', findings: [] },
     }),
     participants: 4,
     messages: 9,

@@ -27,7 +27,7 @@ const vxlanFiles = readdirSync(vxlanFolder)
 test('analysisView: the fixture VXLAN captures become 8 hops with rows, findings and a diagram', async () => {
   const plan = buildDatapathPlan(defaultPlanInput('flannel-vxlan'));
   const analysis = await analyzeCaptureFiles(vxlanFiles, { plan });
-  const { view, packets } = analysisView(analysis, { title: 'Captures: flannel-vxlan', plan });
+  const { view, tables } = await analysisView(analysis, { title: 'Captures: flannel-vxlan', plan });
   assert.equal(view.kind, 'analysis');
   assert.equal(view.hops.length, 8);
   assert.deepEqual(
@@ -45,18 +45,29 @@ test('analysisView: the fixture VXLAN captures become 8 hops with rows, findings
   assert.ok(view.findings.some((f) => /VXLAN added at 04-nodeA-eth0: \+50 bytes/.test(f)));
   assert.match(view.diagram ?? '', /^sequenceDiagram/);
   assert.deepEqual(view.notes, plan.notes);
-  assert.equal(packets.length, 8);
-  assert.equal(packets[2]?.length, 6);
+  assert.equal(tables.length, 8);
+  assert.equal(tables[2]?.total, 6);
 });
 
 test('analysisView: rows are capped per hop and marked truncated', async () => {
   const analysis = await analyzeCaptureFiles(vxlanFiles.slice(0, 2));
-  const { view, packets } = analysisView(analysis, { title: 't', maxRows: 4 });
+  const { view, tables } = await analysisView(analysis, { title: 't', maxRows: 4 });
   assert.equal(view.hops[0]?.rows.length, 4);
   assert.equal(view.hops[0]?.packetCount, 6);
   assert.equal(view.hops[0]?.truncated, true);
-  // The host keeps every packet so a click on any row can be answered.
-  assert.equal(packets[0]?.length, 6);
+  // The host can read every packet back from the file, so any row can be paged to.
+  assert.equal(tables[0]?.total, 6);
+  const rest = await tables[0]!.query({
+    filter: '',
+    probeOnly: false,
+    notSeenAtNextHop: false,
+    sort: 'index',
+    descending: false,
+    offset: 4,
+    count: 4,
+  });
+  assert.deepEqual(rest.indices, [4, 5]);
+  assert.equal(rest.matching, 6);
   assert.match(view.subtitle, /no datapath plan/);
 });
 
@@ -64,10 +75,10 @@ test('datapathView: every CNI mode, cross-node and same-node, draws its plan', (
   for (const { mode } of CNI_MODES) {
     for (const sameNode of [false, true]) {
       const plan = buildDatapathPlan(defaultPlanInput(mode, { sameNode }));
-      const { view, packets } = datapathView(plan);
+      const { view, tables } = datapathView(plan);
       assert.equal(view.kind, 'datapath');
       assert.equal(view.hops.length, plan.hops.length, `${mode} ${sameNode}`);
-      assert.equal(packets.length, plan.hops.length);
+      assert.equal(tables.length, plan.hops.length);
       assert.match(view.diagram ?? '', /^sequenceDiagram\n/);
       assert.ok(view.hops.every((h) => h.rows.length === 0 && h.seen === null));
     }
@@ -83,14 +94,14 @@ test('packetsView: pasted tcpdump text becomes one hop with a row per packet', (
     'utf8',
   );
   const parsed = parseTcpdumpText(text);
-  const { view, packets } = packetsView('tcpdump output from the selection', parsed);
+  const { view, tables } = packetsView('tcpdump output from the selection', parsed);
   assert.equal(view.kind, 'packets');
   assert.equal(view.hops.length, 1);
   assert.equal(view.hops[0]?.packetCount, parsed.packets.length);
   assert.equal(parsed.packets.length, 3);
   assert.equal(view.hops[0]?.rows[0]?.destination, '10.244.1.4');
   assert.match(view.hops[0]?.rows[0]?.info ?? '', /echo request, id 16149, seq 1/);
-  assert.equal(packets[0], parsed.packets);
+  assert.equal(tables[0]?.total, parsed.packets.length);
 });
 
 test('topologyView and serviceView from the fixture manifests', () => {
@@ -182,7 +193,7 @@ test('analysisView: the subtitle says the probe was lost between the last hop se
   const analysis = await analyzeCaptureFiles(vxlanFiles.slice(0, 4), { plan });
   analysis.report.hops.push({ ...analysis.report.hops[3]!, name: '05-nodeB-eth0', seen: false });
   analysis.report.firstMissingHop = '05-nodeB-eth0';
-  const { view } = analysisView(analysis, { title: 't', plan });
+  const { view } = await analysisView(analysis, { title: 't', plan });
   assert.match(view.subtitle, /· lost between 04-nodeA-eth0 and 05-nodeB-eth0$/);
   assert.doesNotMatch(view.subtitle, /lost after/);
 });

@@ -17,7 +17,9 @@ function report(plan: DatapathPlan, lost: number | null, ttlAt3 = 63) {
       name: h.name,
       packets: seen ? 6 : 0,
       seen,
+      match: seen ? 'packet' : null,
       probesSeen: seen ? 3 : 0,
+      lengthsDerived: false,
       ttl: seen ? (i === 2 ? ttlAt3 : h.expectedTtl) : null,
       innerLength: seen ? 84 : null,
       outerLength: encap ? 134 : null,
@@ -31,7 +33,7 @@ function report(plan: DatapathPlan, lost: number | null, ttlAt3 = 63) {
     };
   });
   const missing = hops.find((h) => !h.seen)?.name ?? null;
-  return { hops, firstMissingHop: missing, findings: [] };
+  return { hops, firstMissingHop: missing, matchedBy: 'packet' as const, findings: [] };
 }
 
 const lines = (text: string) => text.trimEnd().split('\n');

@@ -12,7 +12,7 @@ import type { NodeState } from '../netstate/nodeState';
 import { linkByMac, lookupRoute, neighbourByMac } from '../netstate/nodeState';
 import type { IcmpLayer, Ipv4Layer, Packet } from '../packets/model';
 import { matchPlanHops } from './planMatching';
-import type { ProbeSet } from './probeSelection';
+import type { ProbeSet } from './correlation';
 import type { AnalysisReport, HopCapture, HopEncapsulationSummary, HopReport } from './types';
 
 /** What a hop's scan noticed besides the probe, for sentences about why it was not seen. */
@@ -22,6 +22,8 @@ export interface HopEvidence {
   /** Non-probe packets between the probe's endpoints seen where no probe was. */
   sameFlowPackets: number;
   issues: NonNullable<HopCapture['issues']>;
+  /** Why the hop was matched by flow only (captures taken one after another). */
+  flowNote?: string | undefined;
 }
 
 export interface FindingsInput {
@@ -133,6 +135,8 @@ export function buildFindings(input: FindingsInput): string[] {
     } else if (!hop.seen) {
       out.push(notSeenSentence(input, i));
       return;
+    } else if (hop.match === 'flow') {
+      if (evidence[i]!.flowNote) out.push(evidence[i]!.flowNote!);
     } else if (hop.probesSeen < probes.keys.length) {
       out.push(`${hop.probesSeen} of ${probes.keys.length} probe requests seen at ${hop.name}.`);
     }

@@ -1,7 +1,7 @@
 /**
- * Reduces a packet to what hop correlation needs: the logical packet key (which survives
- * routing, encapsulation and NAT) and, only the first time a key is met, the facts
- * compared across hops (TTL, lengths, tunnel, MACs, addresses, timestamp).
+ * The facts compared across hops for the one packet that stands for the probe at a hop
+ * (TTL, lengths, tunnel, MACs, addresses, timestamp), and the choice of key fields that
+ * hopRecords.ts packs or hashes for every packet.
  *
  * Keys are built on the innermost IP layer and the layer after it:
  * - ICMP echo: type + id + seq, without addresses, so a DNAT/SNAT'd ping still matches.
@@ -15,13 +15,10 @@
  *   identity; without it, a flow's packets collapse into one key, which still answers
  *   "was this flow seen here").
  */
-import type { IcmpLayer, Icmp6Layer, Ipv4Layer, Ipv6Layer, Layer, Packet } from '../packets/model';
+import type { Ipv4Layer, Ipv6Layer, Layer, Packet } from '../packets/model';
 import type { HopEncapsulationSummary } from './types';
 
-export type PacketKey = number | string;
-
 export interface PacketObservation {
-  key: PacketKey;
   /** `icmp`, `icmp6`, `tcp`, `udp`, or `ip<proto>`. */
   protocol: string;
   src: string;
@@ -33,6 +30,8 @@ export interface PacketObservation {
   ttl: number | null;
   innerLength: number | null;
   outerLength: number | null;
+  /** True when the lengths were worked out from the frame length (tcpdump -e without -v). */
+  lengthsDerived: boolean;
   encapsulation: HopEncapsulationSummary | null;
   srcMac: string | null;
   dstMac: string | null;
@@ -51,47 +50,6 @@ export function innermostIpIndex(layers: Layer[]): number {
   return -1;
 }
 
-/** The logical key of the packet whose innermost IP layer is `layers[ipIndex]`. */
-export function packetKey(layers: Layer[], ipIndex: number): PacketKey {
-  const ip = layers[ipIndex] as IpLayer;
-  const next = layers[ipIndex + 1];
-  const ipId = ip.kind === 'ipv4' && ip.id !== undefined ? ip.id : '';
-  if (next === undefined) return `o|${ipId}|${ip.src}|${ip.dst}`;
-  switch (next.kind) {
-    case 'icmp':
-    case 'icmp6':
-      return icmpKey(next, ip, ipId);
-    case 'tcp':
-      return `t|${next.seq ?? ''}|${next.ack ?? ''}|${next.flags ?? ''}|${next.length ?? ''}`;
-    case 'udp':
-      return `u|${ipId}|${ip.src}|${ip.dst}|${next.srcPort}|${next.dstPort}`;
-    default: {
-      const proto = ip.kind === 'ipv4' ? ip.proto : ip.nextHeader;
-      return `o${proto ?? ''}|${ipId}|${ip.src}|${ip.dst}`;
-    }
-  }
-}
-
-function icmpKey(l: IcmpLayer | Icmp6Layer, ip: IpLayer, ipId: number | ''): PacketKey {
-  const code = l.type === 'echo request' ? 1 : l.type === 'echo reply' ? 2 : undefined;
-  const { id, seq } = l;
-  if (code !== undefined && id !== undefined && seq !== undefined && id < 65536 && seq < 65536) {
-    // type (2 bits) · family (1 bit) · id (16) · seq (16): well inside 2^53.
-    return ((code * 2 + (l.kind === 'icmp6' ? 1 : 0)) * 65536 + id) * 65536 + seq;
-  }
-  if (id !== undefined) return `${l.kind}|${l.type}|${id}|${seq ?? ''}`;
-  // Errors and other ICMP without an id: the addresses are all there is.
-  return `${l.kind}|${l.type}|${l.code ?? ''}|${ipId}|${ip.src}|${ip.dst}`;
-}
-
-/** The ICMP echo request key an echo reply `key` answers, or undefined for other keys. */
-export function echoRequestKey(key: PacketKey): PacketKey | undefined {
-  if (typeof key !== 'number') return undefined;
-  const typeFamily = Math.floor(key / 2 ** 32);
-  if (typeFamily >> 1 !== 2) return undefined;
-  return key - 2 * 2 ** 32;
-}
-
 /** `icmp`, `icmp6`, `tcp`, `udp`, or `ip<protocol number>` for the rest. */
 export function protocolOf(ip: IpLayer, next: Layer | undefined): string {
   if (next) {
@@ -102,7 +60,7 @@ export function protocolOf(ip: IpLayer, next: Layer | undefined): string {
 }
 
 /** Everything the report needs about a packet, built once per distinct key. */
-export function describePacket(packet: Packet, ipIndex: number, key: PacketKey): PacketObservation {
+export function describePacket(packet: Packet, ipIndex: number): PacketObservation {
   const layers = packet.layers;
   const ip = layers[ipIndex] as IpLayer;
   const next = layers[ipIndex + 1];
@@ -154,16 +112,26 @@ export function describePacket(packet: Packet, ipIndex: number, key: PacketKey):
     encapsulation = { type, vni, dstPort: tunnelPort };
     outerLength = outer ? ipTotalLength(outer) : null;
   }
+  let innerLength = ipTotalLength(ip);
+  let lengthsDerived = false;
+  if (innerLength === null || (outer !== undefined && outerLength === null)) {
+    const derived = lengthsFromFrame(packet, ipIndex);
+    if (derived) {
+      lengthsDerived = true;
+      innerLength ??= derived.inner;
+      if (outer !== undefined) outerLength ??= derived.outer;
+    }
+  }
   return {
-    key,
     protocol: protocolOf(ip, next),
     src: ip.src,
     dst: ip.dst,
     icmpType,
     tcpFlags,
     ttl: ip.kind === 'ipv4' ? (ip.ttl ?? null) : (ip.hopLimit ?? null),
-    innerLength: ipTotalLength(ip),
+    innerLength,
     outerLength,
+    lengthsDerived,
     encapsulation,
     srcMac: innerEth?.src ?? null,
     dstMac: innerEth?.dst ?? null,
@@ -175,4 +143,42 @@ export function describePacket(packet: Packet, ipIndex: number, key: PacketKey):
 function ipTotalLength(ip: IpLayer): number | null {
   if (ip.length === undefined) return null;
   return ip.kind === 'ipv4' ? ip.length : ip.length + 40;
+}
+
+/** Header bytes each layer adds in front of what it carries, where that is fixed. */
+const HEADER_BYTES: Partial<Record<Layer['kind'], number>> = {
+  ethernet: 14,
+  vlan: 4,
+  ipv4: 20,
+  ipv6: 40,
+  udp: 8,
+  vxlan: 8,
+  ipip: 0,
+};
+
+/**
+ * IP lengths worked out from the frame length that `tcpdump -e` prints (`length 148`) when
+ * the capture has no IP lengths (no -v): the frame minus the link header and VLAN tags is the
+ * outer IP packet, minus the outer IPv4 (20 bytes, no options printed), UDP, VXLAN and inner
+ * Ethernet headers is the inner one. Undefined when a layer of unknown size is in between.
+ */
+function lengthsFromFrame(
+  packet: Packet,
+  ipIndex: number,
+): { outer: number; inner: number } | undefined {
+  const frame = packet.frameLength;
+  const layers = packet.layers;
+  if (frame === undefined || layers[0]?.kind !== 'ethernet') return undefined;
+  let before = 0;
+  let outer: number | undefined;
+  for (let i = 0; i < ipIndex; i++) {
+    const l = layers[i]!;
+    if (outer === undefined && (l.kind === 'ipv4' || l.kind === 'ipv6')) outer = frame - before;
+    const size = HEADER_BYTES[l.kind];
+    if (size === undefined) return undefined;
+    before += size;
+  }
+  const inner = frame - before;
+  if (inner <= 0) return undefined;
+  return { outer: outer ?? inner, inner };
 }

@@ -22,8 +22,14 @@ export interface HopReport {
   name: string;
   /** Packets in the capture (all, probe or not). */
   packets: number;
-  /** Whether at least one probe request was seen here. */
+  /** Whether the probe was seen here: its own packets, or (captures taken apart) its flow. */
   seen: boolean;
+  /**
+   * How the probe was found here: `packet` (the same packets as at the reference hop),
+   * `flow` (none of them, but packets of the same flow: the facts below come from those),
+   * or null (not seen).
+   */
+  match: 'packet' | 'flow' | null;
   /** Probe requests seen here out of those sent at the first hop. */
   probesSeen: number;
   /** Innermost IPv4 TTL of the first probe request seen here. */
@@ -32,6 +38,8 @@ export interface HopReport {
   innerLength: number | null;
   /** Outermost IP total length when encapsulated, else null. */
   outerLength: number | null;
+  /** True when the lengths were worked out from frame lengths (`tcpdump -e` without -v). */
+  lengthsDerived: boolean;
   /** outerLength − innerLength when encapsulated, else null. */
   overheadBytes: number | null;
   encapsulation: HopEncapsulationSummary | null;
@@ -48,6 +56,12 @@ export interface HopReport {
 export interface AnalysisReport {
   hops: HopReport[];
   firstMissingHop: string | null;
+  /**
+   * `packet` when every hop that saw the probe saw its very packets; `flow` when at least
+   * one hop only had packets of the same flow (captures taken one after another); null when
+   * there was no probe.
+   */
+  matchedBy: 'packet' | 'flow' | null;
   /** Mermaid sequence diagram text. */
   diagram: string;
   /** Plain sentences, in hop order, for people. */

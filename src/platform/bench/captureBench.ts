@@ -168,7 +168,7 @@ class RssSampler {
 
 const MIB = 1024 * 1024;
 
-async function timedRead(
+export async function timedRead(
   path: string,
   signal: AbortSignal | undefined,
 ): Promise<{ ms: number; packets: number; issues: number; peakRss: number }> {

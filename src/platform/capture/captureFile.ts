@@ -10,16 +10,28 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { createPcapDecoder, isPcapMagic } from '../../core/packets/pcapDecoder';
-import type { PacketSink } from '../../core/packets/sink';
 import { createTcpdumpTextParser } from '../../core/packets/tcpdumpText';
+import { isTextNoise } from '../../core/hops/hopRecords';
+import { RecordOffsetWalker } from './recordOffsets';
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'text';
 
 export interface ReadCaptureOptions {
   signal?: AbortSignal;
+  /**
+   * Called after each chunk's packets were delivered; reading waits for the promise it
+   * returns (how a consumer that writes somewhere slow holds reading back).
+   */
+  betweenChunks?: () => Promise<unknown> | undefined;
 }
 
 const CHUNK_BYTES = 1 << 20;
+
+/** The message for a text file none of whose lines is a packet. */
+export const NOT_TCPDUMP = 'not tcpdump output; save it with `tcpdump -nn -e -v`';
+
+/** Lines held back while none has been a packet yet (bounded memory for a huge non-capture). */
+const HOLD_LINES = 2000;
 
 function reasonOf(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
@@ -69,125 +81,221 @@ export async function detectCaptureFormat(path: string): Promise<CaptureFormat> 
   }
 }
 
+/** What a reader needs to decode packets of a file again, alone, from their offsets. */
+export interface CaptureFileIndex {
+  path: string;
+  format: CaptureFormat;
+  /** pcap: the file header; pcapng: the section and interface blocks; text: empty. */
+  prefix: Uint8Array;
+}
+
 /**
  * Streams the file at `path` through the matching reader, calling `onPacket` for
- * each packet in order without holding them. Resolves with the format, the packet
+ * each packet in order without holding them, with the byte offset where the packet
+ * starts in the file (pcap record, pcapng block, first text line). Resolves with the format, the packet
  * count and the issues found (a fatal one means the file ended early: the packets
  * before it were delivered). Throws `cannot read <path>: <reason>` when the file
  * cannot be read, and the signal's reason when aborted.
  */
 export async function readCaptureFile(
   path: string,
-  onPacket: (p: Packet) => void,
+  onPacket: (p: Packet, offset: number) => void,
   options: ReadCaptureOptions = {},
-): Promise<{ format: CaptureFormat; packets: number; issues: CaptureIssue[] }> {
-  const { signal } = options;
+): Promise<{
+  format: CaptureFormat;
+  packets: number;
+  issues: CaptureIssue[];
+  index: CaptureFileIndex;
+}> {
+  const { signal, betweenChunks } = options;
   signal?.throwIfAborted();
   const format = await detectCaptureFormat(path);
   const issues: CaptureIssue[] = [];
   let packets = 0;
-  const sink: PacketSink = {
-    packet(p) {
-      packets++;
-      onPacket(p);
-    },
-    issue(i) {
-      issues.push(i);
-    },
+  const onIssue = (i: CaptureIssue): void => {
+    issues.push(i);
   };
 
   if (format === 'text') {
-    const verdict = await streamText(path, textGate(sink), signal);
-    if (verdict.notTcpdump) {
-      // Not one line was a packet: this is not tcpdump output, and its lines are not
-      // packets of an unknown protocol (they would be drawn as a hop that lost the probe).
-      return {
-        format,
-        packets: 0,
-        issues: [{ at: 1, fatal: true, message: NOT_TCPDUMP }],
-      };
+    const index = { path, format, prefix: new Uint8Array(0) };
+    // Packets that are nothing but unparsed text (`raw`) and their issues wait until a real
+    // packet line shows the file is tcpdump output; a file with none is said to be not
+    // tcpdump output rather than drawn as packets of RAW (a hop that lost the probe).
+    let recognised = false;
+    let held: { packets: [Packet, number][]; issues: CaptureIssue[] } | undefined = {
+      packets: [],
+      issues: [],
+    };
+    let unrecognised = 0;
+    await streamText(
+      path,
+      (p, offset) => {
+        if (!recognised && p.layers.some((l) => l.kind !== 'raw')) {
+          recognised = true;
+          for (const [q, at] of held?.packets ?? []) {
+            packets++;
+            onPacket(q, at);
+          }
+          issues.push(...(held?.issues ?? []));
+          held = undefined;
+        }
+        if (recognised) {
+          packets++;
+          onPacket(p, offset);
+        } else if (held && unrecognised++ < HOLD_LINES) held.packets.push([p, offset]);
+      },
+      (i) => {
+        if (recognised) issues.push(i);
+        else if (held && held.issues.length < HOLD_LINES) held.issues.push(i);
+      },
+      signal,
+      betweenChunks,
+    );
+    if (!recognised && unrecognised > 0) {
+      return { format, packets: 0, issues: [{ at: 1, fatal: true, message: NOT_TCPDUMP }], index };
     }
+    return { format, packets, issues, index };
+  }
+  const walker = new RecordOffsetWalker();
+  const decoder = createPcapDecoder({
+    packet(p) {
+      packets++;
+      onPacket(p, walker.take());
+    },
+    issue: onIssue,
+  });
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+      signal?.throwIfAborted();
+      walker.push(chunk as Uint8Array);
+      decoder.push(chunk as Uint8Array);
+      const wait = betweenChunks?.();
+      if (wait) await wait;
+    }
+  } catch (err) {
+    throw readFailure(path, err, signal);
+  }
+  decoder.end();
+  return { format, packets, issues, index: { path, format, prefix: walker.prefix() } };
+}
+
+/**
+ * Decodes `count` packets again from the file of `index`, starting at byte `from` and
+ * stopping before byte `to` (the next packet's offset, or the end of the file). This is
+ * how the packet table shows a page of a big capture without holding it: the offsets come
+ * from the hop's records. Text noise lines (no packet) in the range are skipped.
+ */
+export async function readPacketsAt(
+  index: CaptureFileIndex,
+  from: number,
+  to: number | undefined,
+  count: number,
+): Promise<Packet[]> {
+  let handle;
+  try {
+    handle = await open(index.path, 'r');
+  } catch (err) {
+    throw cannotRead(index.path, err);
+  }
+  let bytes: Buffer;
+  try {
+    const end = to ?? (await handle.stat()).size;
+    bytes = Buffer.alloc(Math.max(0, end - from));
+    let got = 0;
+    while (got < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, from + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    bytes = bytes.subarray(0, got);
+  } catch (err) {
+    throw cannotRead(index.path, err);
+  } finally {
+    await handle.close();
+  }
+  const out: Packet[] = [];
+  const keep = (p: Packet): void => {
+    if (out.length < count && !isTextNoise(p)) out.push(p);
+  };
+  if (index.format === 'text') {
+    const parser = createTcpdumpTextParser({ packet: keep });
+    pushTextLines(bytes, parser);
+    parser.end();
   } else {
-    const decoder = createPcapDecoder(sink);
-    try {
-      for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-        signal?.throwIfAborted();
-        decoder.push(chunk as Uint8Array);
-      }
-    } catch (err) {
-      throw readFailure(path, err, signal);
-    }
+    const decoder = createPcapDecoder({ packet: keep });
+    decoder.push(index.prefix);
+    decoder.push(bytes);
     decoder.end();
   }
-  return { format, packets, issues };
+  return out;
+}
+
+/** Lines remembered with their byte offsets: more than any one packet's hex dump spans. */
+const LINE_RING = 1 << 16;
+
+/**
+ * Pushes the lines of `bytes` (LF or CRLF) to `parser`; `onLine(offset)` hears the byte
+ * offset (within `bytes`) of each line just before it is pushed. Pure-ASCII text (nearly
+ * all tcpdump output) skips UTF-8 decoding: on a million-packet text that is a good part
+ * of the reading time, and there characters are bytes.
+ */
+function pushTextLines(
+  bytes: Buffer,
+  parser: { push(line: string): void },
+  onLine?: (offset: number) => void,
+): void {
+  const ascii = isAscii(bytes);
+  const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
+  let start = 0;
+  let byteAt = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    const stop = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const line = text.slice(start, stop);
+    onLine?.(byteAt);
+    parser.push(line);
+    byteAt += ascii ? nl + 1 - start : Buffer.byteLength(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  if (start < text.length) {
+    const last = text.slice(start);
+    onLine?.(byteAt);
+    parser.push(last.endsWith('\r') ? last.slice(0, -1) : last);
+  }
 }
 
 /**
- * Splits the file into lines (LF or CRLF) for the text parser, one chunk at a time.
- * Lines are cut on bytes first, so a chunk boundary never splits a UTF-8 character,
- * and pure-ASCII text (nearly all tcpdump output) skips UTF-8 decoding: on a
- * million-packet text that is a good part of the reading time.
+ * Splits the file into lines for the text parser, one chunk at a time. Lines are cut on
+ * bytes first, so a chunk boundary never splits a UTF-8 character. Each packet is handed
+ * on with the byte offset of its first line (the parser numbers lines; a ring of recent
+ * line offsets turns the number into the offset).
  */
-/** The message for a text file none of whose lines is a packet. */
-export const NOT_TCPDUMP = 'not tcpdump output; save it with `tcpdump -nn -e -v`';
-
-/** Lines held back while none has been a packet yet; past this, the file is not tcpdump output. */
-const HOLD_LINES = 2000;
-
-interface GatedSink extends PacketSink {
-  end(): { notTcpdump: boolean };
-}
-
-/**
- * Holds back packets that are nothing but unparsed text (`raw`) and their issues until a
- * real packet line shows the file is tcpdump output; a file with none is reported as not
- * tcpdump output instead of as packets of RAW. Bounded: at most HOLD_LINES are held.
- */
-function textGate(sink: PacketSink): GatedSink {
-  let recognised = false;
-  let held: { packets: Packet[]; issues: CaptureIssue[] } | undefined = { packets: [], issues: [] };
-  let heldCount = 0;
-  return {
-    packet(p) {
-      if (!recognised && p.layers.some((l) => l.kind !== 'raw')) {
-        recognised = true;
-        for (const q of held?.packets ?? []) sink.packet(q);
-        for (const i of held?.issues ?? []) sink.issue?.(i);
-        held = undefined;
-      }
-      if (recognised) sink.packet(p);
-      else if (held && heldCount++ < HOLD_LINES) held.packets.push(p);
-    },
-    issue(i) {
-      if (recognised) sink.issue?.(i);
-      else if (held && held.issues.length < HOLD_LINES) held.issues.push(i);
-    },
-    end() {
-      return { notTcpdump: !recognised && heldCount > 0 };
-    },
-  };
-}
-
 async function streamText(
   path: string,
-  sink: GatedSink,
+  onPacket: (p: Packet, offset: number) => void,
+  onIssue: (i: CaptureIssue) => void,
   signal?: AbortSignal,
-): Promise<{ notTcpdump: boolean }> {
-  const parser = createTcpdumpTextParser(sink);
+  betweenChunks?: () => Promise<unknown> | undefined,
+): Promise<void> {
+  const lineOffsets = new Float64Array(LINE_RING);
+  let lineNo = 0;
+  let chunkAt = 0;
+  const parser = createTcpdumpTextParser({
+    packet(p) {
+      const line = p.source;
+      const offset =
+        line !== undefined && line > lineNo - LINE_RING ? lineOffsets[line % LINE_RING]! : -1;
+      onPacket(p, offset);
+    },
+    issue: onIssue,
+  });
   const pushLines = (bytes: Buffer): void => {
-    const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const stop = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      parser.push(text.slice(start, stop));
-      start = nl + 1;
-    }
-    if (start < text.length) {
-      const last = text.slice(start);
-      parser.push(last.endsWith('\r') ? last.slice(0, -1) : last);
-    }
+    pushTextLines(bytes, parser, (at) => {
+      lineNo++;
+      lineOffsets[lineNo % LINE_RING] = chunkAt + at;
+    });
+    chunkAt += bytes.length;
   };
   /** The bytes of an unfinished last line, carried to the next chunk. */
   let carry: Buffer | undefined;
@@ -200,16 +308,23 @@ async function streamText(
         carry = carry ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
         continue;
       }
-      const complete = chunk.subarray(0, lastNl + 1);
-      pushLines(carry ? Buffer.concat([carry, complete]) : complete);
+      if (carry) {
+        // Only the line cut by the chunk boundary is joined; the rest is not copied.
+        const firstNl = chunk.indexOf(10);
+        pushLines(Buffer.concat([carry, chunk.subarray(0, firstNl + 1)]));
+        if (firstNl < lastNl) pushLines(chunk.subarray(firstNl + 1, lastNl + 1));
+      } else {
+        pushLines(chunk.subarray(0, lastNl + 1));
+      }
       carry = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : undefined;
+      const wait = betweenChunks?.();
+      if (wait) await wait;
     }
   } catch (err) {
     throw readFailure(path, err, signal);
   }
   if (carry) pushLines(carry);
   parser.end();
-  return sink.end();
 }
 
 /** Reads the whole file into memory: {@link readCaptureFile} keeping the packets. */

@@ -14,7 +14,6 @@ import { buildDatapathPlan } from '../../core/datapath/plans';
 import {
   checkNotesAgainstState,
   explainLoss,
-  icmpErrorsIn,
   lossHeadline,
   type SmallProbeOutcome,
 } from '../../core/hops/findings';
@@ -397,7 +396,7 @@ async function runPreparedLab(
       report,
       plan: checkedPlan,
       state: nodeState,
-      icmpErrors: captures.flatMap((c) => icmpErrorsIn(c.name, c.packets)),
+      icmpErrors: captures.flatMap((c) => c.icmpErrors),
       ...(smallProbe ? { smallProbe } : {}),
     });
     // The why comes first: it is what a person running a faulted lab is looking for.

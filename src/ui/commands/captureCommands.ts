@@ -199,7 +199,7 @@ export function captureCommands(s: Services): CommandTable {
       async (signal, report) => {
         const analysis = await analyzeCaptureFiles(files, { plan, signal, onProgress: report });
         return {
-          content: analysisView(analysis, { title: `Captures: ${title}`, plan }),
+          content: await analysisView(analysis, { title: `Captures: ${title}`, plan }),
           headline: lossHeadline(analysis.report),
         };
       },

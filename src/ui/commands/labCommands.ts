@@ -119,7 +119,7 @@ export function labCommands(s: Services): CommandTable {
           s.log.line(
             `lab ${lab.id}: build ${t.buildMs} ms, capture ${t.captureMs} ms, teardown ${t.teardownMs} ms, total ${t.totalMs} ms; pcaps in ${result.outDir}`,
           );
-          const view = analysisView(analysis, {
+          const view = await analysisView(analysis, {
             title: `Lab: ${lab.title}${faultTitle}`,
             plan: result.plan,
           });

@@ -1,16 +1,18 @@
 /**
  * Host side of the Podpath panel: one webview panel (`podpath.panel`) beside the active
  * editor. Messages for the webview wait in a queue until it posts `ready`; everything it
- * sends is checked with parseFromWebview. Packets stay here: the webview asks for one
- * packet's layers (`selectPacket`) and gets `packetLayers` back, matched by requestId.
- * After a reload VS Code hands the saved PanelView back to the serializer; the packets are
- * gone then, and a layer request says so.
+ * sends is checked with parseFromWebview. Packets stay on disk: the webview asks for a page
+ * of a hop (`queryPackets` → `packetPage`: filtered, sorted, decoded from the capture file),
+ * one packet's layers (`selectPacket` → `packetLayers`) and a packet followed across hops
+ * (`followPacket` → `followedPacket`), each matched by requestId. After a reload VS Code
+ * hands the saved PanelView back to the serializer; the tables are gone then, and a
+ * request says so.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { describeLayers } from '../../core/packets/packetSummary';
-import type { Packet } from '../../core/packets/model';
+import { followPacket, type HopTable } from '../../platform/capture/packetTable';
 import type { FromWebview, PanelView, ToWebview } from '../../protocol';
 import { assertNever, parseFromWebview } from '../../protocol';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -29,7 +31,7 @@ export class PanelHost implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
   private queue: ToWebview[] = [];
-  private packets: Packet[][] = [];
+  private tables: HopTable[] = [];
   private shown: PanelView | undefined;
   private rendered: RenderedReport | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -55,7 +57,7 @@ export class PanelHost implements vscode.Disposable {
 
   /** Shows `content` in the panel, opening it beside the active editor if needed. */
   show(content: PanelContent): void {
-    this.packets = content.packets;
+    this.tables = content.tables;
     this.shown = content.view;
     this.rendered = undefined;
     if (!this.panel) {
@@ -127,7 +129,7 @@ export class PanelHost implements vscode.Disposable {
     panel.webview.html = this.html(panel.webview);
     const subscriptions: vscode.Disposable[] = [];
     subscriptions.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.handleMessage(raw)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.handleMessage(raw)),
       // Without retainContextWhenHidden a hidden webview is torn down and loads again when
       // shown (restoring itself from its saved state): hold messages until it is ready again.
       panel.onDidChangeViewState(() => {
@@ -170,16 +172,27 @@ export class PanelHost implements vscode.Disposable {
    * Handles one message from the webview, checked first; returns the reply it posted, if any.
    * Public so the in-host tests can play the webview's part for `selectPacket`.
    */
-  handleMessage(raw: unknown): ToWebview | undefined {
+  async handleMessage(raw: unknown): Promise<ToWebview | undefined> {
     const message = parseFromWebview(raw);
     if (!message) {
       this.log('panel: ignored a message the host does not understand');
       return undefined;
     }
-    return this.receive(message);
+    try {
+      return await this.receive(message);
+    } catch (err) {
+      this.log(
+        `panel: ${message.type} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return undefined;
+    }
   }
 
-  private receive(message: FromWebview): ToWebview | undefined {
+  private gone(): string {
+    return 'The packets are no longer at hand (VS Code was reloaded): run the analysis again to see them.';
+  }
+
+  private async receive(message: FromWebview): Promise<ToWebview | undefined> {
     switch (message.type) {
       case 'ready': {
         this.ready = true;
@@ -188,8 +201,43 @@ export class PanelHost implements vscode.Disposable {
         for (const m of queued) this.post(m);
         return undefined;
       }
+      case 'queryPackets': {
+        const table = this.tables[message.hop];
+        const reply: ToWebview = table
+          ? {
+              type: 'packetPage',
+              requestId: message.requestId,
+              hop: message.hop,
+              page: await table.query(message.query),
+              error: null,
+            }
+          : {
+              type: 'packetPage',
+              requestId: message.requestId,
+              hop: message.hop,
+              page: null,
+              error: this.tables.length === 0 ? this.gone() : `There is no hop ${message.hop + 1}.`,
+            };
+        this.post(reply);
+        return reply;
+      }
+      case 'followPacket': {
+        const names = this.shown?.hops.map((h) => h.name) ?? [];
+        const reply: ToWebview = {
+          type: 'followedPacket',
+          requestId: message.requestId,
+          hop: message.hop,
+          index: message.index,
+          hops:
+            this.tables.length === 0
+              ? []
+              : await followPacket(this.tables, names, message.hop, message.index),
+        };
+        this.post(reply);
+        return reply;
+      }
       case 'selectPacket': {
-        const packet = this.packets[message.hop]?.[message.index];
+        const packet = await this.tables[message.hop]?.packet(message.index);
         const reply: ToWebview = packet
           ? {
               type: 'packetLayers',
@@ -202,8 +250,8 @@ export class PanelHost implements vscode.Disposable {
               requestId: message.requestId,
               layers: null,
               error:
-                this.packets.length === 0
-                  ? 'The packets are no longer in memory (VS Code was reloaded): run the analysis again to see their layers.'
+                this.tables.length === 0
+                  ? this.gone()
                   : `There is no packet ${message.index + 1} at hop ${message.hop + 1}.`,
             };
         this.post(reply);

@@ -2,8 +2,9 @@
  * Turns what the platform and core produce (a capture analysis, a datapath plan, parsed
  * tcpdump text, a kind cluster config, a Service) into the `PanelView` the webview draws.
  * No `vscode` import, so these are unit-tested in plain Node. Each builder also returns
- * the packets behind the rows (`PanelContent.packets`, per hop) so the host can answer
- * `selectPacket` with the layers without sending whole captures to the webview.
+ * a table per hop (`PanelContent.tables`): the host answers the webview's page, filter,
+ * follow and layer requests from it, decoding only what is shown, so whole captures never
+ * cross to the webview nor stay in memory.
  */
 import { basename } from 'node:path';
 import type { HopReport } from '../../core/hops/types';
@@ -19,15 +20,18 @@ import type { ExplainedService, ServiceExplanation } from '../../core/kubeproxy/
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { summarizePacket } from '../../core/packets/packetSummary';
 import type { FileAnalysis } from '../../platform/capture/analyzeFiles';
+import { analysisTables, HopTable } from '../../platform/capture/packetTable';
+
+export { analysisTables };
 import type { HopView, PanelView } from '../../protocol';
 
-/** Rows sent per hop; the webview pages through them, the rest stay on the host. */
-export const MAX_ROWS_PER_HOP = 5000;
+/** Rows sent with the view per hop (the first page); the webview asks the host for the rest. */
+export const MAX_ROWS_PER_HOP = 500;
 
-/** A view and the packets behind each hop's rows (same order as `view.hops`). */
+/** A view and the table behind each hop's rows (same order as `view.hops`). */
 export interface PanelContent {
   view: PanelView;
-  packets: Packet[][];
+  tables: HopTable[];
 }
 
 function issueText(issue: CaptureIssue): string {
@@ -59,37 +63,47 @@ export function hopSummary(hop: HopReport): string {
 }
 
 /**
- * The panel view of an analysis of capture files (one file per hop).
+ * The panel view of an analysis of capture files (one file per hop). Each hop carries its
+ * first page of rows, read back from its file; the rest is paged on request.
  *
  * @param analysis what analyzeCaptureFiles returned.
- * @param options `title`, the plan the analysis was made against, and the row cap per hop.
+ * @param options `title`, the plan the analysis was made against, and the rows sent per hop.
  */
-export function analysisView(
+export async function analysisView(
   analysis: FileAnalysis,
   options: { title: string; subtitle?: string; plan?: DatapathPlan; maxRows?: number },
-): PanelContent {
+): Promise<PanelContent> {
   const maxRows = options.maxRows ?? MAX_ROWS_PER_HOP;
   const { report, captures } = analysis;
   const problems = inputProblems(
     captures.map((c) => ({ file: basename(c.path), format: c.format, issues: c.issues })),
   );
-  const hops = captures.map((capture, i): HopView => {
+  const tables = analysisTables(analysis);
+  const hops: HopView[] = [];
+  for (const [i, capture] of captures.entries()) {
     const hop = report.hops.find((h) => h.name === capture.name) ?? report.hops[i];
+    const total = capture.records.length;
     // A capture read only in part says nothing about loss: not "✗ not seen".
     const unread = hop && !hop.seen && capture.issues.some((x) => x.fatal);
-    return {
+    const first = await tables[i]!.query({
+      filter: '',
+      probeOnly: false,
+      notSeenAtNextHop: false,
+      sort: 'index',
+      descending: false,
+      offset: 0,
+      count: maxRows,
+    });
+    hops.push({
       name: capture.name,
-      packetCount: capture.packets.length,
+      packetCount: total,
       seen: hop && !unread ? hop.seen : null,
-      summary: unread
-        ? 'could not be read to the end'
-        : hop
-          ? hopSummary(hop)
-          : `${capture.packets.length} packets`,
-      ...rowsOf(capture.packets, maxRows),
+      summary: unread ? 'could not be read to the end' : hop ? hopSummary(hop) : `${total} packets`,
+      rows: first.rows,
+      truncated: total > first.rows.length,
       issues: capture.issues.map(issueText),
-    };
-  });
+    });
+  }
   const subtitle =
     options.subtitle ??
     [
@@ -110,7 +124,7 @@ export function analysisView(
       notes: options.plan ? [...options.plan.notes] : [],
       hops,
     },
-    packets: captures.map((c) => c.packets),
+    tables,
   };
 }
 
@@ -138,7 +152,7 @@ export function datapathView(plan: DatapathPlan): PanelContent {
         issues: [],
       })),
     },
-    packets: plan.hops.map(() => []),
+    tables: plan.hops.map((h) => HopTable.fromPackets(h.name, [])),
   };
 }
 
@@ -170,7 +184,7 @@ export function packetsView(
         },
       ],
     },
-    packets: [packets],
+    tables: [HopTable.fromPackets('tcpdump', packets)],
   };
 }
 
@@ -197,7 +211,7 @@ export function topologyView(cluster: KindClusterManifest): PanelContent {
       notes,
       hops: [],
     },
-    packets: [],
+    tables: [],
   };
 }
 
@@ -219,7 +233,7 @@ export function serviceView(service: ServiceManifest): PanelContent {
       notes: notes.length > 0 ? notes : ['No ports.'],
       hops: [],
     },
-    packets: [],
+    tables: [],
   };
 }
 
@@ -268,7 +282,7 @@ export function serviceExplanationView(
       ],
       hops: [],
     },
-    packets: [],
+    tables: [],
   };
 }
 

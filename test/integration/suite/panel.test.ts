@@ -50,7 +50,12 @@ suite('panel', () => {
     assert.deepEqual(api.panel.lastRendered(), report);
 
     // A click on a packet: the host answers with its layers, outer to inner.
-    const reply = api.panel.handleMessage({ type: 'selectPacket', requestId: 7, hop: 3, index: 0 });
+    const reply = await api.panel.handleMessage({
+      type: 'selectPacket',
+      requestId: 7,
+      hop: 3,
+      index: 0,
+    });
     assert.equal(reply?.type, 'packetLayers');
     if (reply?.type !== 'packetLayers') return;
     assert.equal(reply.requestId, 7);
@@ -59,7 +64,7 @@ suite('panel', () => {
       reply.layers?.map((l) => l.title),
       ['Ethernet', 'IPv4', 'UDP', 'VXLAN', 'Ethernet', 'IPv4', 'ICMP'],
     );
-    const missing = api.panel.handleMessage({
+    const missing = await api.panel.handleMessage({
       type: 'selectPacket',
       requestId: 8,
       hop: 3,
@@ -71,10 +76,10 @@ suite('panel', () => {
     );
     // Anything that is not a valid message is dropped without a reply.
     assert.equal(
-      api.panel.handleMessage({ type: 'selectPacket', requestId: -1, hop: 0, index: 0 }),
+      await api.panel.handleMessage({ type: 'selectPacket', requestId: -1, hop: 0, index: 0 }),
       undefined,
     );
-    assert.equal(api.panel.handleMessage('<script>'), undefined);
+    assert.equal(await api.panel.handleMessage('<script>'), undefined);
   });
 
   test('Show datapath draws the plan of the chosen mode', async () => {
