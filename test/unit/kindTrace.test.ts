@@ -83,7 +83,7 @@ interface Comparable {
 /** The per-hop facts both runs must agree on; hop names lose the node part (kind names differ). */
 function comparable(report: AnalysisReport): Comparable[] {
   return report.hops.map((h) => ({
-    name: h.name.replace(/^(\d\d)-[^-]+(?:-worker2?)?-/, '$1-'),
+    name: h.name.replace(/^(\d\d)-.*-([^-]+)$/, '$1-$2'),
     seen: h.seen,
     ttl: h.ttl,
     innerLength: h.innerLength,

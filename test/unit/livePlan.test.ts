@@ -63,7 +63,7 @@ function liveInput(labId: string): LivePlanInput {
   };
 }
 
-for (const labId of ['flannel-vxlan', 'flannel-host-gw', 'calico-bgp']) {
+for (const labId of ['flannel-vxlan', 'flannel-host-gw', 'calico-bgp', 'calico-vxlan']) {
   test(`${labId}: the plan built from the lab's state dumps is the lab's static plan`, () => {
     const lab = findLab(labId);
     assert.ok(lab);
