@@ -1,0 +1,362 @@
+/**
+ * NodeShell for kind clusters: every node is a container named after the node
+ * (labels `io.x-k8s.kind.cluster` and `io.x-k8s.kind.role`), so a command runs
+ * as `<provider> exec <node> argv…` with docker, podman or nerdctl. Inside a pod's
+ * network namespace it runs as `nsenter --net=<path> argv…`, the path coming from
+ * the node's container runtime (`crictl pods` → sandbox id → `crictl inspectp`).
+ *
+ * `<provider> exec` does not pass signals on to the process in the container, and
+ * killing the client leaves that process running. So long-running commands start
+ * behind a fixed `sh` preamble that reports their pid, and stop / cancel send the
+ * signal with a second `exec … kill`: nothing is left behind on the node.
+ */
+import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
+import { runTool, startTool, ToolError } from '../exec/runner';
+import type { NodeShell, ShellTarget } from './nodeShell';
+
+export type ContainerProvider = 'docker' | 'podman' | 'nerdctl';
+
+const PROVIDERS: readonly ContainerProvider[] = ['docker', 'podman', 'nerdctl'];
+
+export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
+export const KIND_ROLE_LABEL = 'io.x-k8s.kind.role';
+
+/** A kind node container. */
+export interface KindNode {
+  name: string;
+  role: string;
+}
+
+/** `kind://docker/podpath-lab/podpath-lab-worker` → its parts, or undefined for other providerIDs. */
+export function parseKindProviderId(
+  providerId: string,
+): { provider: ContainerProvider; cluster: string; node: string } | undefined {
+  const m = /^kind:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(providerId);
+  const provider = m?.[1];
+  if (!m || !isProvider(provider)) return undefined;
+  return { provider, cluster: m[2] ?? '', node: m[3] ?? '' };
+}
+
+function isProvider(s: string | undefined): s is ContainerProvider {
+  return PROVIDERS.includes(s as ContainerProvider);
+}
+
+/**
+ * Which container CLI runs the cluster: the node's providerID when known, then
+ * `KIND_EXPERIMENTAL_PROVIDER` (as kind itself reads it), then the first of
+ * docker, podman, nerdctl that answers `version`.
+ */
+export async function detectProvider(
+  options: { providerId?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): Promise<ContainerProvider> {
+  const fromId = options.providerId ? parseKindProviderId(options.providerId) : undefined;
+  if (fromId) return fromId.provider;
+  const fromEnv = (options.env ?? process.env).KIND_EXPERIMENTAL_PROVIDER;
+  if (isProvider(fromEnv)) return fromEnv;
+  for (const p of PROVIDERS) {
+    try {
+      await runTool([p, 'version', '--format', '{{.Client.Version}}'], {
+        signal: options.signal,
+        timeoutMs: 10_000,
+      });
+      return p;
+    } catch (e) {
+      if (e instanceof ToolError && e.kind === 'cancelled') throw e;
+    }
+  }
+  throw new Error(
+    'None of docker, podman or nerdctl is installed, so kind nodes cannot be reached; install the one your kind cluster runs on.',
+  );
+}
+
+/** What a pod target resolves to on its node. */
+export interface PodSandbox {
+  id: string;
+  /** `/var/run/netns/cni-…`, or `/proc/<pid>/ns/net` when only the pid is known. */
+  netnsPath: string;
+}
+
+/** Raised when a command cannot reach a place: one sentence saying why and what to do. */
+export class KindShellError extends Error {
+  override readonly name = 'KindShellError';
+}
+
+interface CrictlPodList {
+  items?: { id?: string; metadata?: { name?: string; namespace?: string }; state?: string }[];
+}
+
+interface CrictlInspect {
+  info?: {
+    pid?: number;
+    runtimeSpec?: { linux?: { namespaces?: { type?: string; path?: string }[] } };
+  };
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new KindShellError(`${what} did not print JSON.`);
+  }
+}
+
+// A pid reported by the preamble, on stderr, before the command itself runs.
+const PID_LINE = /^podpath-pid (\d+)$/;
+const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
+
+export class KindNodeShell implements NodeShell {
+  readonly kind = 'kind';
+  readonly provider: ContainerProvider;
+  readonly cluster: string;
+  private readonly sandboxes = new Map<string, Promise<PodSandbox>>();
+
+  constructor(options: { cluster: string; provider: ContainerProvider }) {
+    this.cluster = options.cluster;
+    this.provider = options.provider;
+  }
+
+  /** The cluster's node containers (`<provider> ps` filtered by the kind cluster label). */
+  async listNodes(options: { signal?: AbortSignal } = {}): Promise<KindNode[]> {
+    const result = await runTool(
+      [
+        this.provider,
+        'ps',
+        '--filter',
+        `label=${KIND_CLUSTER_LABEL}=${this.cluster}`,
+        '--format',
+        `{{.Names}}\t{{.Label "${KIND_ROLE_LABEL}"}}`,
+      ],
+      { signal: options.signal, timeoutMs: 15_000 },
+    );
+    return result.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const [name = '', role = ''] = l.split('\t');
+        return { name: name.trim(), role: role.trim() };
+      });
+  }
+
+  /** `<provider> exec [-i] <node> argv…` (node commands, no namespace switch). */
+  execArgv(node: string, argv: readonly string[], interactive = false): string[] {
+    if (argv.length === 0) throw new Error('KindNodeShell needs a command');
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(node)) {
+      throw new KindShellError(`"${node}" is not a kind node container name.`);
+    }
+    return [this.provider, 'exec', ...(interactive ? ['-i'] : []), node, ...argv];
+  }
+
+  /**
+   * The pod's sandbox on `node` and the path of its network namespace. `pod` is
+   * `name` or `namespace/name`; resolved once per shell and cached.
+   */
+  podSandbox(node: string, pod: string, signal?: AbortSignal): Promise<PodSandbox> {
+    const key = `${node}\u0000${pod}`;
+    let found = this.sandboxes.get(key);
+    if (!found) {
+      found = this.lookUpSandbox(node, pod, signal);
+      this.sandboxes.set(key, found);
+      found.catch(() => this.sandboxes.delete(key));
+    }
+    return found;
+  }
+
+  private async lookUpSandbox(
+    node: string,
+    pod: string,
+    signal?: AbortSignal,
+  ): Promise<PodSandbox> {
+    const [namespace, name] = pod.includes('/') ? pod.split('/', 2) : [undefined, pod];
+    if (!name) throw new KindShellError(`"${pod}" is not a pod name.`);
+    const listArgv = ['crictl', 'pods', '--name', name, '--state', 'ready', '-o', 'json'];
+    if (namespace) listArgv.push('--namespace', namespace);
+    const list = parseJson<CrictlPodList>(
+      (await this.crictl(node, listArgv, signal)).stdout,
+      'crictl pods',
+    );
+    // --name matches by regular expression; keep the exact name.
+    const items = (list.items ?? []).filter(
+      (i) =>
+        i.metadata?.name === name &&
+        (namespace === undefined || i.metadata?.namespace === namespace),
+    );
+    const first = items[0];
+    if (!first?.id) {
+      throw new KindShellError(
+        `No ready sandbox for pod ${pod} on ${node} (crictl pods found none).`,
+      );
+    }
+    if (items.length > 1) {
+      throw new KindShellError(
+        `Pod name ${name} matches ${items.length} sandboxes on ${node}; give it as namespace/name.`,
+      );
+    }
+    const inspect = parseJson<CrictlInspect>(
+      (await this.crictl(node, ['crictl', 'inspectp', '-o', 'json', first.id], signal)).stdout,
+      'crictl inspectp',
+    );
+    const path = inspect.info?.runtimeSpec?.linux?.namespaces?.find(
+      (n) => n.type === 'network',
+    )?.path;
+    if (path) return { id: first.id, netnsPath: path };
+    const pid = inspect.info?.pid;
+    if (pid !== undefined && pid > 0) return { id: first.id, netnsPath: `/proc/${pid}/ns/net` };
+    throw new KindShellError(
+      `crictl inspectp ${first.id} on ${node} names no network namespace for ${pod}; capture on the pod's host-side interface instead.`,
+    );
+  }
+
+  private async crictl(node: string, argv: string[], signal?: AbortSignal): Promise<RunResult> {
+    try {
+      return await runTool(this.execArgv(node, argv), { signal, timeoutMs: 20_000 });
+    } catch (e) {
+      if (
+        e instanceof ToolError &&
+        e.kind === 'exit' &&
+        /crictl.*(not found|no such file)/i.test(e.stderr)
+      ) {
+        throw new KindShellError(
+          `${node} has no crictl, so pod network namespaces cannot be found there; capture on the pod's host-side interface instead.`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** The argv in the place `target` names: the node, or nsenter into the pod's network namespace. */
+  private async placedArgv(
+    target: ShellTarget,
+    argv: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    if (target.pod === undefined) return [...argv];
+    const sandbox = await this.podSandbox(target.node, target.pod, signal);
+    return ['nsenter', `--net=${sandbox.netnsPath}`, ...argv];
+  }
+
+  async run(
+    target: ShellTarget,
+    argv: readonly string[],
+    options: RunOptions = {},
+  ): Promise<RunResult> {
+    const placed = await this.placedArgv(target, argv, options.signal);
+    try {
+      return await runTool(
+        this.execArgv(target.node, placed, options.input !== undefined),
+        options,
+      );
+    } catch (e) {
+      throw explainMissingTool(e, target.node, argv[0]);
+    }
+  }
+
+  start(target: ShellTarget, argv: readonly string[], options: RunOptions = {}): ToolProcess {
+    return new RemoteProcess(this, target, argv, options);
+  }
+
+  /** Starts the placed argv behind the pid preamble (used by RemoteProcess). */
+  startPlaced(node: string, placed: readonly string[], options: RunOptions): ToolProcess {
+    return startTool(this.execArgv(node, ['sh', '-c', PREAMBLE, 'sh', ...placed]), options);
+  }
+
+  /** Sends `signal` to a process in the node container (best effort). */
+  async signalRemote(node: string, pid: number, signal: NodeJS.Signals): Promise<void> {
+    await runTool(this.execArgv(node, ['kill', '-s', signal.replace(/^SIG/, ''), String(pid)]), {
+      timeoutMs: 10_000,
+      okExitCodes: [0, 1],
+    });
+  }
+
+  /** `placedArgv` for RemoteProcess. */
+  resolve(target: ShellTarget, argv: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    return this.placedArgv(target, argv, signal);
+  }
+}
+
+/** A missing tool on a kind node says how to install it there (kind node images ship no tcpdump). */
+function explainMissingTool(err: unknown, node: string, tool: string | undefined): unknown {
+  if (
+    tool !== undefined &&
+    err instanceof ToolError &&
+    err.kind === 'exit' &&
+    (err.exitCode === 127 || err.exitCode === 126) &&
+    /executable file not found|not found|no such file/i.test(err.stderr)
+  ) {
+    const pkg =
+      tool === 'tcpdump' ? 'tcpdump' : tool === 'ip' || tool === 'bridge' ? 'iproute2' : tool;
+    return new KindShellError(
+      `${tool} is not installed on kind node ${node}; install it with \`docker exec ${node} sh -c 'apt-get update && apt-get install -y ${pkg}'\` (as the walkthroughs do) and try again.`,
+    );
+  }
+  return err;
+}
+
+/**
+ * A command started in a node container: resolves the pod's namespace first,
+ * reads the remote pid from the preamble, and stops by signalling that pid.
+ */
+class RemoteProcess implements ToolProcess {
+  readonly argv: readonly string[];
+  readonly done: Promise<RunResult>;
+  private inner: ToolProcess | undefined;
+  private remotePid: number | undefined;
+  private pendingSignal: NodeJS.Signals | undefined;
+  private readonly shell: KindNodeShell;
+  private readonly node: string;
+
+  constructor(
+    shell: KindNodeShell,
+    target: ShellTarget,
+    argv: readonly string[],
+    options: RunOptions,
+  ) {
+    this.shell = shell;
+    this.node = target.node;
+    const full = shell.execArgv(target.node, argv);
+    this.argv = full;
+    const { signal, ...rest } = options;
+    const onAbort = (): void => this.stop('SIGTERM');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.done = (async () => {
+      const placed = await shell.resolve(target, argv, signal);
+      signal?.throwIfAborted();
+      const inner = shell.startPlaced(target.node, placed, {
+        ...rest,
+        onStderrLine: (line) => {
+          const m = PID_LINE.exec(line);
+          if (m && this.remotePid === undefined) {
+            this.remotePid = Number(m[1]);
+            if (this.pendingSignal) this.stop(this.pendingSignal);
+            return;
+          }
+          rest.onStderrLine?.(line);
+        },
+      });
+      this.inner = inner;
+      try {
+        return await inner.done;
+      } catch (e) {
+        if (signal?.aborted) throw new ToolError('cancelled', full, null, '');
+        throw explainMissingTool(e, target.node, argv[0]);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    })();
+    this.done.catch(() => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.inner?.pid;
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGINT'): void {
+    if (this.remotePid === undefined) {
+      // Not started yet (or the preamble has not spoken): signal it as soon as it has.
+      this.pendingSignal = signal;
+      return;
+    }
+    const pid = this.remotePid;
+    this.shell.signalRemote(this.node, pid, signal).catch(() => this.inner?.stop(signal));
+    if (signal === 'SIGKILL') this.inner?.stop('SIGKILL');
+  }
+}
