@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { explainServices } from '../../src/core/kubeproxy/explainService';
 import { readServiceSpecs } from '../../src/core/kubeproxy/serviceSpec';
-import type { ExplainedService, ServiceSpec } from '../../src/core/kubeproxy/types';
+import type { ExplainedService } from '../../src/core/kubeproxy/types';
 import { writeIptablesRestore, writeNftables } from '../../src/core/kubeproxy/writeRules';
 import type { RuleService } from '../../src/core/kubeproxy/writeRules';
+import { labServices } from '../support/kubeproxyRuleServices';
 
 const FIX = join(__dirname, '..', 'fixtures', 'kubeproxy');
 const read = (name: string): string => readFileSync(join(FIX, name), 'utf8');
@@ -54,22 +55,6 @@ const UNORDERED = new Set([
   'nat KUBE-NODEPORTS',
 ]);
 
-function spec(partial: Partial<ServiceSpec> & { name: string }): ServiceSpec {
-  return {
-    namespace: 'lab',
-    type: 'ClusterIP',
-    clusterIP: null,
-    externalIPs: [],
-    loadBalancerIPs: [],
-    loadBalancerSourceRanges: [],
-    externalTrafficPolicy: 'Cluster',
-    internalTrafficPolicy: 'Cluster',
-    affinitySeconds: null,
-    ports: [],
-    ...partial,
-  };
-}
-
 function shares(s: ExplainedService | undefined): [string, number][] {
   assert.ok(s, 'service not found');
   return s.endpoints.map((e) => [e.address, Math.round(e.share * 1e6) / 1e6]);
@@ -114,58 +99,7 @@ test('TestOverallNFTablesRules: the generated nft -f input is kube-proxy’s 1.3
 });
 
 test('generated iptables and nftables rules explain to the Services they were written from', () => {
-  const services: RuleService[] = [
-    {
-      // Three endpoints, one a port of its own: shares of a third each.
-      spec: spec({
-        name: 'web',
-        clusterIP: '10.96.0.20',
-        ports: [{ name: '', port: 80, protocol: 'tcp', nodePort: null, targetPort: '8080' }],
-      }),
-      endpoints: [
-        { ip: '10.244.1.7', port: 8080, local: true },
-        { ip: '10.244.2.3', port: 8080, local: false },
-        { ip: '10.244.1.9', port: 9090, local: true },
-      ],
-    },
-    {
-      spec: spec({
-        name: 'sticky',
-        type: 'NodePort',
-        clusterIP: '10.96.0.21',
-        externalIPs: ['192.0.2.50'],
-        affinitySeconds: 600,
-        ports: [{ name: 'http', port: 8080, protocol: 'tcp', nodePort: 30081, targetPort: null }],
-      }),
-      endpoints: [
-        { ip: '10.244.1.5', port: 80, local: true },
-        { ip: '10.244.2.5', port: 80, local: false },
-      ],
-    },
-    {
-      spec: spec({
-        name: 'local',
-        type: 'NodePort',
-        clusterIP: '10.96.0.22',
-        externalTrafficPolicy: 'Local',
-        ports: [{ name: '', port: 53, protocol: 'udp', nodePort: 30053, targetPort: null }],
-      }),
-      endpoints: [
-        { ip: '10.244.1.8', port: 5353, local: true, node: 'node-a' },
-        { ip: '10.244.2.8', port: 5353, local: false, node: 'node-b' },
-        { ip: '10.244.1.4', port: 5353, local: true, node: 'node-a' },
-        { ip: '10.244.3.8', port: 5353, local: false, node: 'node-c' },
-      ],
-    },
-    {
-      spec: spec({
-        name: 'empty',
-        clusterIP: '10.96.0.23',
-        ports: [{ name: '', port: 80, protocol: 'tcp', nodePort: null, targetPort: null }],
-      }),
-      endpoints: [],
-    },
-  ];
+  const services = labServices();
   const opts = { localTrafficCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16' };
   const ipt = writeIptablesRestore(services, opts);
   assert.match(ipt, /--probability 0\.3333333333 /);
