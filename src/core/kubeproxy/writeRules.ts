@@ -516,7 +516,15 @@ export function writeNftables(
             out.push(
               `add set ${T} affinity-${epBase(e)} { type ipv4_addr ; flags dynamic,timeout ; timeout ${spec.affinitySeconds}s ; }`,
             );
-        out.push(`add chain ${T} ${svc}`);
+        // Every chain of the port before any rule: the kernel resolves a jump or a
+        // vmap's goto when the rule is added, so a chain declared later in the same
+        // transaction is not found.
+        const chains = [svc, ...p.all.map((e) => `endpoint-${epBase(e)}`)];
+        if (p.usesExternal) chains.push(ext);
+        if (p.policyLocal && p.local.length > 0) chains.push(loc);
+        if (spec.loadBalancerSourceRanges.length > 0 && spec.loadBalancerIPs.length > 0)
+          chains.push(fw);
+        for (const chain of chains) out.push(`add chain ${T} ${chain}`);
         if (spec.clusterIP)
           r(
             svc,
@@ -524,7 +532,6 @@ export function writeNftables(
           );
         toEndpoints(svc, p.all);
         if (p.usesExternal) {
-          out.push(`add chain ${T} ${ext}`);
           if (!p.policyLocal) {
             r(ext, 'jump mark-for-masquerade');
           } else {
@@ -541,18 +548,15 @@ export function writeNftables(
           if (hasExternal) r(ext, `goto ${p.policyLocal ? loc : svc}`);
         }
         if (p.policyLocal && p.local.length > 0) {
-          out.push(`add chain ${T} ${loc}`);
           toEndpoints(loc, p.local);
         }
         for (const e of p.all) {
           const ep = `endpoint-${epBase(e)}`;
-          out.push(`add chain ${T} ${ep}`);
           r(ep, `ip saddr ${e.ip} jump mark-for-masquerade`);
           if (spec.affinitySeconds !== null) r(ep, `update @affinity-${epBase(e)} { ip saddr }`);
           r(ep, `meta l4proto ${p.protocol} dnat to ${e.ip}:${e.port}`);
         }
         if (spec.loadBalancerSourceRanges.length > 0 && spec.loadBalancerIPs.length > 0) {
-          out.push(`add chain ${T} ${fw}`);
           r(fw, `ip saddr != { ${spec.loadBalancerSourceRanges.join(', ')} } drop`);
         }
       }
