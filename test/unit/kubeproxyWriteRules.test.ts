@@ -167,3 +167,23 @@ test('generated iptables and nftables rules explain to the Services they were wr
     assert.equal(cip?.outcome, 'reject', mode);
   }
 });
+
+test('nft -f input declares every chain before a rule or element that jumps to it', () => {
+  // The kernel resolves jump/goto targets as each rule is added, even inside one
+  // transaction; the lab found this when the first order failed with ENOENT.
+  const text = writeNftables([...labServices(), ...overallInput()], {
+    localTrafficCidr: '10.0.0.0/8',
+    serviceCidr: '172.30.0.0/16',
+  });
+  const declared = new Set<string>();
+  let targets = 0;
+  for (const line of text.split('\n')) {
+    const chain = /^add chain ip kube-proxy (\S+)/.exec(line);
+    if (chain) declared.add(chain[1]!);
+    for (const m of line.matchAll(/\b(?:jump|goto) (\S+)/g)) {
+      targets++;
+      assert.ok(declared.has(m[1]!), `${m[1]!} used before it is declared: ${line}`);
+    }
+  }
+  assert.ok(targets > 40, `only ${targets} jumps checked`);
+});
