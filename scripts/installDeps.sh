@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 
-lab_pkgs=(iproute2 iputils-ping tcpdump bird2 iperf3 iptables conntrack procps)
-all_pkgs=("${lab_pkgs[@]}" tshark git chromium fonts-dejavu-core time)
+lab_pkgs=(iproute2 iputils-ping tcpdump bird2 iperf3 iptables nftables conntrack procps)
+all_pkgs=("${lab_pkgs[@]}" tshark git chromium fonts-dejavu-core time openssl)
 if [ "$what" = lab ]; then pkgs=("${lab_pkgs[@]}"); else pkgs=("${all_pkgs[@]}"); fi
 
 missing=()
