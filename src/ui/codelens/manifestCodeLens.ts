@@ -45,6 +45,14 @@ export function lensFor(m: RecognizedManifest): { title: string; command: string
   }
 }
 
+/** Further lenses beside lensFor's: a kind Cluster config can also become a lab cluster. */
+export function extraLensesFor(m: RecognizedManifest): { title: string; command: string }[] {
+  if (m.kind === 'kindCluster') {
+    return [{ title: 'Podpath: create this cluster with…', command: 'podpath.kindLab.create' }];
+  }
+  return [];
+}
+
 export class ManifestCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -64,14 +72,16 @@ export class ManifestCodeLensProvider implements vscode.CodeLensProvider, vscode
     ) {
       return [];
     }
-    return recognizeManifests(document.getText()).map((m) => {
-      const { title, command } = lensFor(m);
+    return recognizeManifests(document.getText()).flatMap((m) => {
       const line = Math.min(m.range.startLine, Math.max(0, document.lineCount - 1));
-      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
-        title,
-        command,
-        arguments: [document.uri, m.range.startLine],
-      });
+      return [lensFor(m), ...extraLensesFor(m)].map(
+        ({ title, command }) =>
+          new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+            title,
+            command,
+            arguments: [document.uri, m.range.startLine],
+          }),
+      );
     });
   }
 
