@@ -32,6 +32,7 @@ import {
   LAB_MODE_LABEL,
 } from '../../src/core/kindlab/modes';
 import { isCniMode } from '../../src/core/datapath/plans';
+import { errorMessage } from '../../src/ui/commands/errorText';
 import { listLabClusters } from '../../src/platform/kindlab/labClusters';
 import { deleteKindLab, prepareKindLab, runKindLab } from '../../src/platform/kindlab/kindLab';
 
@@ -229,5 +230,38 @@ test('listLabClusters says why when kind is not there', async () => {
     });
   } finally {
     process.env['PATH'] = saved;
+  }
+});
+
+test('a failed creation reads, through the one error handler’s words, what failed and the fix', async () => {
+  const prepared = await prepareKindLab({
+    ...kindLabCreateOptions(mode('calico-ipip'), 'iptables', work),
+  });
+  process.env['PP_STANDIN_FAIL'] = [
+    'docker',
+    'exec',
+    'podpath-calico-ipip-control-plane',
+    'modprobe',
+    'ipip',
+  ].join('\x1f');
+  process.env['PP_STANDIN_FAIL_MSG'] =
+    'modprobe: FATAL: Module ipip not found in directory /lib/modules/6.1.0';
+  try {
+    const err = await runKindLab(prepared.plan).then(
+      () => assert.fail('the creation should fail'),
+      (e: unknown) => e,
+    );
+    const text = errorMessage('Creating the lab cluster', err);
+    assert.match(
+      text,
+      /^Podpath: Creating the lab cluster failed: Load kernel module ipip failed: modprobe: FATAL: Module ipip not found/,
+    );
+    assert.match(text, /sudo modprobe ipip/);
+    assert.match(text, /The cluster podpath-calico-ipip was deleted\.$/);
+    // The clean-up really ran: kind no longer lists it.
+    assert.deepEqual(await listLabClusters(), []);
+  } finally {
+    delete process.env['PP_STANDIN_FAIL'];
+    delete process.env['PP_STANDIN_FAIL_MSG'];
   }
 });
