@@ -130,7 +130,16 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
           },
         ];
       }
-      return (rows ?? []).map((row): LabNode => ({ kind: 'kindCluster', row }));
+      const listed = (rows ?? []).map((row): LabNode => ({ kind: 'kindCluster', row }));
+      // A cluster being created is not listed by kind yet: show it while it is.
+      const pending = [...this.kindBusy]
+        .filter(([name]) => !(rows ?? []).some((r) => r.name === name))
+        .map(([name, what]): LabNode => ({
+          kind: 'kindClustersNote',
+          text: name,
+          tooltip: `Podpath is ${what} kind cluster ${name}; the progress notification shows each step.`,
+        }));
+      return [...listed, ...pending];
     }
     if (element.kind === 'lab') {
       const inv = this.state(element.lab.id).inventory;
@@ -196,9 +205,11 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
     }
     if (node.kind === 'kindClustersNote') {
       const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
-      item.id = 'kindLabs:note';
+      item.id = `kindLabs:note:${node.text}`;
+      const busy = this.kindBusy.get(node.text);
+      if (busy) item.description = `${busy}…`;
       item.tooltip = node.tooltip;
-      item.iconPath = new vscode.ThemeIcon('info');
+      item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : 'info');
       return item;
     }
     if (node.kind === 'lab') {
