@@ -124,4 +124,38 @@ suite('kind lab from the editor', function () {
     assert.equal(shown.kind, 'datapath');
     assert.match(shown.title, /VXLAN/);
   });
+
+  test('a failed step deletes the cluster and the Labs view no longer lists it', async () => {
+    const name = 'pp-editor-fail';
+    const dir = join(workspaceRoot(), '.podpath', 'kind', name);
+    process.env['PP_STANDIN_FAIL'] = [
+      'kubectl',
+      '--context',
+      `kind-${name}`,
+      'apply',
+      '-f',
+      join(dir, 'cni.yaml'),
+    ].join('\x1f');
+    process.env['PP_STANDIN_FAIL_MSG'] = 'error: unable to recognize "cni.yaml": no matches';
+    rmSync(calls, { force: true });
+    try {
+      // The one error handler reports the failure; the command itself resolves to undefined.
+      const created = await vscode.commands.executeCommand<KindLabCreated | undefined>(
+        'podpath.kindLab.create',
+        { mode: 'calico-ipip', kubeProxyMode: 'iptables', name },
+      );
+      assert.equal(created, undefined);
+    } finally {
+      delete process.env['PP_STANDIN_FAIL'];
+      delete process.env['PP_STANDIN_FAIL_MSG'];
+    }
+    const argv = readFileSync(calls, 'utf8').split('\n').filter(Boolean);
+    const applied = argv.findIndex((l) => l.includes('apply') && l.endsWith('cni.yaml'));
+    const deleted = argv.indexOf(['kind', 'delete', 'cluster', '--name', name].join('\x1f'));
+    assert.ok(applied >= 0 && deleted > applied, 'the cluster was not deleted after the failure');
+    assert.ok(
+      !api.trees.labs.kindClusterRows().some((r) => r.name === name),
+      'the deleted cluster is still listed',
+    );
+  });
 });
