@@ -26,7 +26,7 @@ for (const id of registered)
   if (!contributed.has(id)) problems.push(`${id} is registered but not in package.json`);
 for (const c of manifest.contributes?.commands ?? []) {
   if (c.category !== 'Podpath') problems.push(`${c.command} has no "Podpath" category`);
-  if (!/^podpath\.[a-z]+\.[a-zA-Z]+$/.test(c.command))
+  if (!/^podpath\.[a-z][a-zA-Z]*\.[a-zA-Z]+$/.test(c.command))
     problems.push(`${c.command} is not podpath.<noun>.<verb>`);
 }
 if (problems.length > 0) {

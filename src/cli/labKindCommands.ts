@@ -12,6 +12,7 @@ import {
   kindLabMode,
   type KubeProxyMode,
 } from '../core/kindlab/modes';
+import { podIp } from '../core/kindlab/labClusters';
 import { PROBE_NAMESPACE } from '../core/kindlab/probeManifests';
 import { ToolError } from '../platform/exec/runner';
 import {
@@ -54,14 +55,7 @@ function planText(plan: KindLabPlan): string {
   return `Steps:\n${lines.join('\n')}\nOn failure or cancel:\n${cleanup.join('\n')}\n`;
 }
 
-/** The IP column of `kubectl get pods -o wide` for one pod, or null when it is not there yet. */
-export function podIp(wideTable: string, pod: string): string | null {
-  const [header, ...rows] = wideTable.split('\n');
-  const column = (header ?? '').split(/\s{2,}/).indexOf('IP');
-  const row = rows.map((r) => r.split(/\s{2,}/)).find((cells) => cells[0] === pod);
-  const ip = column >= 0 ? row?.[column] : undefined;
-  return ip && /^[0-9a-fA-F.:]+$/.test(ip) ? ip : null;
-}
+export { podIp };
 
 export async function runLabCreate(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, {

@@ -45,6 +45,20 @@ export function lensFor(m: RecognizedManifest): { title: string; command: string
   }
 }
 
+/**
+ * Further lenses beside lensFor's: a kind Cluster config can also become a lab cluster, and
+ * a Service's kube-proxy rules can be explained.
+ */
+export function extraLensesFor(m: RecognizedManifest): { title: string; command: string }[] {
+  if (m.kind === 'kindCluster') {
+    return [{ title: 'Podpath: create this cluster with…', command: 'podpath.kindLab.create' }];
+  }
+  if (m.kind === 'service') {
+    return [{ title: 'Podpath: explain this Service', command: 'podpath.manifest.explainService' }];
+  }
+  return [];
+}
+
 export class ManifestCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -66,18 +80,14 @@ export class ManifestCodeLensProvider implements vscode.CodeLensProvider, vscode
     }
     return recognizeManifests(document.getText()).flatMap((m) => {
       const line = Math.min(m.range.startLine, Math.max(0, document.lineCount - 1));
-      const range = new vscode.Range(line, 0, line, 0);
-      const args = [document.uri, m.range.startLine];
-      const lenses = [new vscode.CodeLens(range, { ...lensFor(m), arguments: args })];
-      if (m.kind === 'service')
-        lenses.push(
-          new vscode.CodeLens(range, {
-            title: 'Podpath: explain this Service',
-            command: 'podpath.manifest.explainService',
-            arguments: args,
+      return [lensFor(m), ...extraLensesFor(m)].map(
+        ({ title, command }) =>
+          new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+            title,
+            command,
+            arguments: [document.uri, m.range.startLine],
           }),
-        );
-      return lenses;
+      );
     });
   }
 

@@ -7,6 +7,7 @@ import { captureCommands } from './captureCommands';
 import { clusterCommands } from './clusterCommands';
 import { guarded } from './commandErrors';
 import { datapathCommands } from './datapathCommands';
+import { kindLabCommands } from './kindLabCommands';
 import { labCommands } from './labCommands';
 import { logCommands } from './logCommands';
 import { manifestCommands } from './manifestCommands';
@@ -20,6 +21,7 @@ const FAMILIES: ((s: Services) => CommandTable)[] = [
   clusterCommands,
   manifestCommands,
   labCommands,
+  kindLabCommands,
 ];
 
 /** Registers every command; returns their ids (for the activation log and the tests). */

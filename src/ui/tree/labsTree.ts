@@ -16,6 +16,8 @@ import { labsUnsupportedReason } from '../../platform/labs/hostSupport';
 
 /** How long an availability answer is shown before the machine is asked again. */
 const AVAILABILITY_MAX_AGE_MS = 30_000;
+import { LAB_WORKSPACE_DIR, type LabClusterRow } from '../../core/kindlab/labClusters';
+import { listLabClusters } from '../../platform/kindlab/labClusters';
 
 export type LabStatus = 'idle' | 'running' | 'up' | 'torn down' | 'failed';
 
@@ -37,7 +39,11 @@ export type LabNode =
       where: string;
       interfaces: LabInterface[];
     }
-  | { kind: 'interface'; labId: string; owner: string; iface: LabInterface };
+  | { kind: 'interface'; labId: string; owner: string; iface: LabInterface }
+  // Lab clusters on kind that Podpath created (kindLabCommands.ts).
+  | { kind: 'kindClusters' }
+  | { kind: 'kindCluster'; row: LabClusterRow }
+  | { kind: 'kindClustersNote'; text: string; tooltip: string };
 
 /** `needs root · 2 nodes, 2 pods, flannel.1 VXLAN`: what running the lab builds. */
 export function labBuilds(lab: LabDefinition): string {
@@ -58,6 +64,51 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   private readonly availability = new Map<string, { at: number; result: Promise<Availability> }>();
   private readonly linkKinds = new LinkKindProbe();
   private readonly states = new Map<string, LabState>();
+  private kindRows: LabClusterRow[] | Error | undefined;
+  private kindLoading: Promise<void> | undefined;
+  private readonly kindBusy = new Map<string, string>();
+
+  /** The lab clusters last listed (none before the first listing or after it failed). */
+  kindClusterRows(): LabClusterRow[] {
+    return Array.isArray(this.kindRows) ? this.kindRows : [];
+  }
+
+  /** Marks a lab cluster as being created or deleted (undefined clears it). */
+  setKindClusterBusy(name: string, what: string | undefined): void {
+    if (what) this.kindBusy.set(name, what);
+    else this.kindBusy.delete(name);
+    this.changed.fire(undefined);
+  }
+
+  /** Lists the kind clusters again (kind get clusters + the lab labels). */
+  refreshKindClusters(): Promise<void> {
+    this.kindLoading ??= this.loadKindClusters().finally(() => {
+      this.kindLoading = undefined;
+    });
+    return this.kindLoading;
+  }
+
+  private async loadKindClusters(): Promise<void> {
+    // Labs whose files Podpath wrote into a workspace folder count even when kubectl
+    // cannot read their labels.
+    const known = new Set<string>();
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      try {
+        const dir = vscode.Uri.joinPath(folder.uri, ...LAB_WORKSPACE_DIR.split('/'));
+        for (const [name, type] of await vscode.workspace.fs.readDirectory(dir)) {
+          if (type === vscode.FileType.Directory) known.add(name);
+        }
+      } catch {
+        // No .podpath/kind in this folder.
+      }
+    }
+    try {
+      this.kindRows = await listLabClusters({ known });
+    } catch (err) {
+      this.kindRows = err instanceof Error ? err : new Error(String(err));
+    }
+    this.changed.fire(undefined);
+  }
 
   state(labId: string): LabState {
     return this.states.get(labId) ?? { status: 'idle' };
@@ -84,7 +135,32 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   }
 
   getChildren(element?: LabNode): LabNode[] {
-    if (!element) return LABS.map((lab) => ({ kind: 'lab', lab }));
+    if (!element)
+      return [...LABS.map((lab): LabNode => ({ kind: 'lab', lab })), { kind: 'kindClusters' }];
+    if (element.kind === 'kindClusters') {
+      // The first listing runs in the background; its change event fills the group.
+      if (this.kindRows === undefined) void this.refreshKindClusters();
+      const rows = this.kindRows;
+      if (rows instanceof Error) {
+        return [
+          {
+            kind: 'kindClustersNote',
+            text: 'kind clusters could not be listed',
+            tooltip: `kind get clusters failed: ${rows.message}. Lab clusters need Docker and kind (kind.sigs.k8s.io).`,
+          },
+        ];
+      }
+      const listed = (rows ?? []).map((row): LabNode => ({ kind: 'kindCluster', row }));
+      // A cluster being created is not listed by kind yet: show it while it is.
+      const pending = [...this.kindBusy]
+        .filter(([name]) => !(rows ?? []).some((r) => r.name === name))
+        .map(([name, what]): LabNode => ({
+          kind: 'kindClustersNote',
+          text: name,
+          tooltip: `Podpath is ${what} kind cluster ${name}; the progress notification shows each step.`,
+        }));
+      return [...listed, ...pending];
+    }
     if (element.kind === 'lab') {
       const st = this.state(element.lab.id);
       // Only a lab that exists has nodes and pods: a torn-down one lists none.
@@ -121,6 +197,43 @@ export class LabsTree implements vscode.TreeDataProvider<LabNode>, vscode.Dispos
   }
 
   async getTreeItem(node: LabNode): Promise<vscode.TreeItem> {
+    if (node.kind === 'kindClusters') {
+      const item = new vscode.TreeItem(
+        'Lab clusters on kind',
+        vscode.TreeItemCollapsibleState.Expanded,
+      );
+      item.id = 'kindLabs';
+      const rows = this.kindRows;
+      item.description = Array.isArray(rows)
+        ? rows.length === 0
+          ? 'none yet'
+          : `${rows.length}`
+        : '';
+      item.tooltip =
+        'kind clusters Podpath created (their nodes carry the podpath.dev/lab label). Create one with Podpath: Create lab cluster….';
+      item.iconPath = new vscode.ThemeIcon('server-environment');
+      item.contextValue = 'podpath.kindLabs';
+      return item;
+    }
+    if (node.kind === 'kindCluster') {
+      const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
+      item.id = `kindLab:${node.row.name}`;
+      const busy = this.kindBusy.get(node.row.name);
+      item.description = busy ? `${busy}…` : node.row.description;
+      item.tooltip = node.row.tooltip;
+      item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : 'vm-running');
+      item.contextValue = node.row.contextValue;
+      return item;
+    }
+    if (node.kind === 'kindClustersNote') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.id = `kindLabs:note:${node.text}`;
+      const busy = this.kindBusy.get(node.text);
+      if (busy) item.description = `${busy}…`;
+      item.tooltip = node.tooltip;
+      item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : 'info');
+      return item;
+    }
     if (node.kind === 'lab') {
       const st = this.state(node.lab.id);
       const availability = await this.available(node.lab);

@@ -7,7 +7,7 @@ import type { PodpathApi } from '../../../src/ui/api';
 import { activatePodpath, workspaceRoot } from './podpathTestApi';
 
 const EXPECTED: Record<string, string[]> = {
-  'kind-cluster.yaml': ['Podpath: show lab topology'],
+  'kind-cluster.yaml': ['Podpath: show lab topology', 'Podpath: create this cluster with…'],
   'flannel-configmap.yaml': ['Podpath: show Flannel VXLAN datapath'],
   'calico-ippool.yaml': ['Podpath: show Calico IPIP datapath'],
   'deployment.yaml': ['Podpath: show datapath for this workload'],
@@ -71,7 +71,7 @@ suite('codelens', () => {
     } finally {
       await config.update('codeLens.enabled', before, vscode.ConfigurationTarget.Global);
     }
-    assert.equal((await lensesOf('kind-cluster.yaml')).length, 1);
+    assert.equal((await lensesOf('kind-cluster.yaml')).length, 2);
   });
 
   test('each lens opens the matching view in the panel', async () => {
