@@ -89,6 +89,11 @@ export interface RunOptions {
   killSignal?: NodeJS.Signals;
   /** How long a child may take to exit after killSignal before SIGKILL (default 2000 ms). */
   forceKillAfterMs?: number;
+  /**
+   * Leave the child running when this process exits (a daemon of a lab kept with --keep);
+   * by default children die with the CLI or the extension host.
+   */
+  outliveParent?: boolean;
 }
 
 export interface RunResult {
@@ -194,7 +199,7 @@ export class ProcessRunner {
         timeout: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : 0,
         killSignal: options.killSignal ?? 'SIGTERM',
         forceKillAfterDelay: options.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS,
-        cleanup: true,
+        cleanup: !options.outliveParent,
         env: options.env,
         extendEnv: options.env === undefined,
         cwd: options.cwd,

@@ -36,7 +36,9 @@ export async function startBird(
     await rm(files.socket, { force: true });
     await writeFile(files.conf, conf);
     const argv = ['ip', 'netns', 'exec', ns, 'bird', '-f', '-c', files.conf, '-s', files.socket];
-    const proc = startTool(argv, { signal });
+    // BIRD outlives the CLI: a lab kept with --keep keeps its BGP routes, and the run
+    // record lets the next clean-up stop it once this process is gone.
+    const proc = startTool(argv, { signal, outliveParent: true });
     daemons.push(proc);
     // `ip netns exec` execs bird in place: the pid is BIRD's
     await ledger.addProcess(proc.pid, argv);
