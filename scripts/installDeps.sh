@@ -14,6 +14,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The cluster tests check the API stand-in with the real kubectl. Any kubectl on PATH will
+# do; only where there is none, Debian's kubernetes-client (the two conflict).
+if [ "$what" = all ] && ! command -v kubectl >/dev/null 2>&1; then missing+=(kubernetes-client); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing Debian packages: ${missing[*]}"
