@@ -13,6 +13,7 @@ import {
   summarizePod,
 } from '../../src/core/cluster/detect';
 import { buildDatapathPlan } from '../../src/core/datapath/plans';
+import { clusterCniMode } from '../../src/core/cluster/clusterPlan';
 import type { NetworkDetection } from '../../src/core/cluster/types';
 import { clusterObjects } from '../support/kubeObjectFixtures';
 
@@ -209,4 +210,15 @@ test('CNIs without a datapath and nodes without addresses give a reason, not a p
   );
   const r2 = planInputFromCluster(detectNetwork(fake), fake.nodes.map(summarizeNode));
   assert.deepEqual(r2, { ok: false, reason: 'No node with an InternalIP address was read.' });
+});
+
+test('clusterCniMode: one planner mode for the whole cluster, none where it depends on the pair', () => {
+  assert.equal(clusterCniMode('flannel-vxlan'), 'flannel-vxlan');
+  assert.equal(clusterCniMode('calico-bgp'), 'calico-bgp');
+  assert.equal(clusterCniMode('calico-ipip-crosssubnet'), 'calico-crosssubnet');
+  assert.equal(clusterCniMode('calico-vxlan-crosssubnet'), null);
+  assert.equal(clusterCniMode(null), null);
+  // The detected mode of a recorded cluster reaches the workload planner's mode.
+  const detection = detectNetwork(clusterObjects(KS_NODES, KS_DS, KS_CM));
+  assert.equal(clusterCniMode(detection.mode), 'calico-ipip');
 });

@@ -109,6 +109,27 @@ function endpoint(role: string, pod: PodSummary): Endpoint | string {
   };
 }
 
+/**
+ * The planner's mode for a whole cluster's detected mode, when one mode fits every pair of
+ * nodes: null for VXLAN CrossSubnet (routed or encapsulated depends on the pair's subnets)
+ * and for what Podpath does not model.
+ */
+export function clusterCniMode(mode: NetworkDetection['mode']): CniMode | null {
+  switch (mode) {
+    case 'flannel-vxlan':
+    case 'flannel-host-gw':
+    case 'calico-bgp':
+    case 'calico-ipip':
+    case 'calico-vxlan':
+      return mode;
+    case 'calico-ipip-crosssubnet':
+      return 'calico-crosssubnet';
+    case 'calico-vxlan-crosssubnet':
+    case null:
+      return null;
+  }
+}
+
 function plannerMode(
   detection: NetworkDetection,
   a: NodeInfo,

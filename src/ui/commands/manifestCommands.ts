@@ -163,8 +163,14 @@ export function manifestCommands(s: Services): CommandTable {
           workload,
           services: await openServices(file),
           ...(typeof given === 'string' && isCniMode(given) ? { given } : {}),
-          // (planned) `cluster`: the mode detected on the connected cluster.
         };
+        const connected = s.clusters.connectedMode();
+        if (connected) {
+          input.cluster = {
+            mode: connected.mode,
+            from: `the connected cluster ${connected.context}`,
+          };
+        }
         const manifestMode = openManifestMode();
         if (manifestMode) input.manifest = manifestMode;
         let result = workloadDatapath(input);

@@ -9,6 +9,8 @@
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
+import { clusterCniMode } from '../../core/cluster/clusterPlan';
+import type { CniMode } from '../../core/datapath/types';
 import type * as KubeExplorer from '../../platform/kube/kubeExplorer';
 import type {
   ClusterSession,
@@ -279,6 +281,21 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterElement>, vs
         summary: p,
       }),
     );
+  }
+
+  /**
+   * The datapath mode of a connected cluster whose network has been read (the current
+   * context first), for planning a workload's datapath; undefined when none is known.
+   */
+  connectedMode(): { mode: CniMode; context: string } | undefined {
+    const contexts = [...this.settledNetwork.keys()].sort(
+      (a, b) => Number(b === this.current) - Number(a === this.current),
+    );
+    for (const context of contexts) {
+      const mode = clusterCniMode(this.settledNetwork.get(context)?.network.mode ?? null);
+      if (mode) return { mode, context };
+    }
+    return undefined;
   }
 
   /** The network picture of a context (cached until the session reports a change). */
