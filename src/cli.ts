@@ -10,10 +10,6 @@ import {
   runPlanCommand,
   type CliIo,
 } from './cli/captureCommands';
-import { runBenchCommand } from './cli/benchCommand';
-import { runClusterCommand } from './cli/clusterCommand';
-import { runLabCommand } from './cli/labCommand';
-import { runServiceCommand } from './cli/serviceCommand';
 import { UsageError } from './cli/table';
 
 const USAGE = `usage: podpath <command> [options]
@@ -52,14 +48,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runAnalyzeCommand(args, io);
       case 'plan':
         return runPlanCommand(args, io);
+      // The other families load on use: `decode` or `analyze` need not load the
+      // Kubernetes client, the lab builder or the benchmarks (start-up time, memory).
       case 'bench':
-        return await runBenchCommand(args, io);
+        return await (await import('./cli/benchCommand')).runBenchCommand(args, io);
       case 'lab':
-        return await runLabCommand(args, io);
+        return await (await import('./cli/labCommand')).runLabCommand(args, io);
       case 'service':
-        return await runServiceCommand(args, io);
+        return await (await import('./cli/serviceCommand')).runServiceCommand(args, io);
       case 'cluster':
-        return await runClusterCommand(args, io);
+        return await (await import('./cli/clusterCommand')).runClusterCommand(args, io);
       case undefined:
       case 'help':
       case '--help':

@@ -421,7 +421,13 @@ test(
     assert.equal(topology.diagram, 'ok', topology.error ?? '');
     // Text labels (no HTML): each <br/> line of a node is a line of its own.
     const lines = await thePage().locator('.pp-diagram svg text tspan').allTextContents();
-    for (const want of ['lab-control-plane', 'lab-worker', 'pods 10.244.0.0/16', 'worker']) {
+    for (const want of [
+      'lab-control-plane',
+      'lab-worker',
+      '/24 of 10.244.0.0/16)',
+      'services 10.96.0.0/12',
+      'worker',
+    ]) {
       assert.ok(
         lines.some((l) => l.trim() === want),
         `${want} is not a label line: ${JSON.stringify(lines)}`,
