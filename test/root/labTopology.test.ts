@@ -148,6 +148,12 @@ async function dump(lab: LabDefinition, role: Role): Promise<Dump> {
   };
 }
 
+/**
+ * Labs whose state/ folder was dumped from this very lab (for the live-plan tests), not
+ * taken from the shared reference datapaths: comparing the lab with itself proves nothing.
+ */
+const OWN_DUMPS = new Set(['calico-vxlan']);
+
 function fixtureDump(fixtureLab: string, role: Role): Dump {
   const read = (f: string): string => {
     const p = path.join(FIX, fixtureLab, 'state', `${role}.${f}`);
@@ -295,7 +301,7 @@ for (const lab of LABS) {
       const p = await ping(topology);
       assert.ok(p.ok, `ping podA → podB failed:\n${p.out}`);
 
-      const fixtureLab = lab.sameNode ? undefined : lab.id;
+      const fixtureLab = lab.sameNode || OWN_DUMPS.has(lab.id) ? undefined : lab.id;
       if (fixtureLab && existsSync(path.join(FIX, fixtureLab, 'state'))) {
         for (const role of ROLES) {
           const mine = await dump(lab, role);

@@ -230,3 +230,19 @@ for (const how of ['exit', 'SIGTERM'] as const) {
     }
   });
 }
+
+test('spawned resolves with the pid a caller can record; never-spawned children settle too', async () => {
+  const proc = startTool(['sleep', '5']);
+  // The pid is not there on return (execa loads first): a recorder must wait for it.
+  const pid = await proc.spawned;
+  assert.equal(typeof pid, 'number');
+  assert.equal(pid, proc.pid);
+  proc.stop('SIGTERM');
+  await proc.done;
+
+  const aborted = new AbortController();
+  aborted.abort();
+  const never = startTool(['sleep', '5'], { signal: aborted.signal });
+  assert.equal(await never.spawned, undefined);
+  await assert.rejects(never.done, (e: unknown) => e instanceof ToolError);
+});

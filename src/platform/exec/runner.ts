@@ -108,6 +108,11 @@ export interface ToolProcess {
   readonly argv: readonly string[];
   /** The child's pid once it has been spawned (a moment after startTool returns). */
   readonly pid: number | undefined;
+  /**
+   * Resolves with the pid once the child has been spawned (undefined when it never was):
+   * what a caller awaits before recording the pid, since `pid` is not set yet on return.
+   */
+  readonly spawned?: Promise<number | undefined>;
   /** Resolves when the process has exited, with its result; rejects like runTool. */
   readonly done: Promise<RunResult>;
   /** Sends a signal (default SIGINT, which lets tcpdump flush and close its file). */
@@ -174,6 +179,8 @@ export class ProcessRunner {
     const started = Date.now();
     let child: ResultPromise | undefined;
     let stopWith: NodeJS.Signals | undefined;
+    let onSpawned: (pid: number | undefined) => void = () => undefined;
+    const spawned = new Promise<number | undefined>((resolve) => (onSpawned = resolve));
 
     const finish = (outcome: CommandLogEntry['outcome'], exitCode: number | null): void => {
       this.log?.({ argv, durationMs: Date.now() - started, exitCode, outcome });
@@ -228,6 +235,7 @@ export class ProcessRunner {
         },
       };
       child = execa(file, args, execaOptions);
+      onSpawned(child.pid);
       this.running.set(child, cancel);
       if (stopWith) child.kill(stopWith);
       let result: Result;
@@ -254,12 +262,18 @@ export class ProcessRunner {
       finish('ok', code);
       return { stdout, stderr, exitCode: code, durationMs: Date.now() - started };
     })();
+    // Never spawned (aborted first, execa failed to load): `spawned` still settles.
+    done.then(
+      () => onSpawned(undefined),
+      () => onSpawned(undefined),
+    );
 
     return {
       argv,
       get pid() {
         return child?.pid;
       },
+      spawned,
       done,
       stop(signal: NodeJS.Signals = 'SIGINT') {
         stopWith = signal;

@@ -278,7 +278,9 @@ function recordingShell(inner: NodeShell, ledger: RunLedger): NodeShell {
       inner.run(target, argv, options),
     start: (target: ShellTarget, argv: readonly string[], options?: RunOptions): ToolProcess => {
       const proc = inner.start(target, argv, options);
-      void ledger.addProcess(proc.pid, argv).catch(() => undefined);
+      void Promise.resolve(proc.spawned ?? proc.pid)
+        .then((pid) => ledger.addProcess(pid, argv))
+        .catch(() => undefined);
       return proc;
     },
   };

@@ -41,7 +41,7 @@ export async function startBird(
     const proc = startTool(argv, { signal, outliveParent: true });
     daemons.push(proc);
     // `ip netns exec` execs bird in place: the pid is BIRD's
-    await ledger.addProcess(proc.pid, argv);
+    await ledger.addProcess(await (proc.spawned ?? proc.pid), argv);
   }
 }
 
