@@ -62,7 +62,15 @@ suite('panel', () => {
     assert.equal(reply.error, null);
     assert.deepEqual(
       reply.layers?.map((l) => l.title),
-      ['Ethernet', 'IPv4', 'UDP', 'VXLAN', 'Ethernet', 'IPv4', 'ICMP'],
+      [
+        'Outer Ethernet 02:42:ac:12:00:05 → 02:42:ac:12:00:06',
+        'Outer IPv4 172.18.0.5 → 172.18.0.6',
+        'Outer UDP',
+        'VXLAN',
+        'Inner Ethernet b2:8f:4e:6a:1d:c3 → 3e:a5:91:07:bc:22',
+        'Inner IPv4 10.244.0.5 → 10.244.1.4',
+        'ICMP',
+      ],
     );
     const missing = await api.panel.handleMessage({
       type: 'selectPacket',
