@@ -12,6 +12,7 @@
  * which esbuild inlines into the bundle and which tsx leaves to Node's ESM loader in tests.
  */
 import { constants } from 'node:os';
+import type * as ExecaModule from 'execa';
 import type { Options, Result, ResultPromise } from 'execa';
 
 export type ToolErrorKind = 'not-found' | 'exit' | 'timeout' | 'cancelled';
@@ -139,6 +140,8 @@ function signalExitCode(signal: string | undefined): number {
  */
 export class ProcessRunner {
   private log: CommandLog | undefined;
+  /** execa, loaded on first use (an ESM module: see the top of this file). */
+  private execa: Promise<typeof ExecaModule> | undefined;
   /** Children still running, each with the controller that cancels it (for stopAll). */
   private readonly running = new Map<ResultPromise, AbortController>();
 
@@ -191,7 +194,8 @@ export class ProcessRunner {
     };
 
     const done = (async (): Promise<RunResult> => {
-      const { execa } = await import('execa');
+      this.execa ??= import('execa');
+      const { execa } = await this.execa;
       if (options.signal?.aborted) throw fail('cancelled', null, '');
       const collect = options.collectStdout ?? false;
       const onOut = options.onStdoutLine;
@@ -225,14 +229,18 @@ export class ProcessRunner {
           : collect
             ? 'pipe'
             : 'ignore',
-        stderr: function* (line: unknown) {
-          const text = String(line);
-          onErr?.(text);
-          if (stderrKept < MAX_STDERR) {
-            stderrKept += text.length + 1;
-            yield line;
-          }
-        },
+        // Without a line callback plain buffering is enough (a transform costs a stream
+        // pipeline per command, measurable over the hundreds of `ip` calls of a lab build).
+        stderr: onErr
+          ? function* (line: unknown) {
+              const text = String(line);
+              onErr(text);
+              if (stderrKept < MAX_STDERR) {
+                stderrKept += text.length + 1;
+                yield line;
+              }
+            }
+          : 'pipe',
       };
       child = execa(file, args, execaOptions);
       onSpawned(child.pid);
