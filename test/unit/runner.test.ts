@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandLogEntry } from '../../src/platform/exec/runner';
@@ -245,4 +245,27 @@ test('spawned resolves with the pid a caller can record; never-spawned children 
   const never = startTool(['sleep', '5'], { signal: aborted.signal });
   assert.equal(await never.spawned, undefined);
   await assert.rejects(never.done, (e: unknown) => e instanceof ToolError);
+});
+
+test('stdoutFile writes stdout bytes as they come to a file and keeps none of it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pp-runner-'));
+  try {
+    const file = join(dir, 'out.bin');
+    // Bytes that are not text (a pcap's are not): every value 0..255, twice.
+    const bytes = Buffer.from([...Array(512).keys()].map((i) => i % 256));
+    await writeFile(join(dir, 'in.bin'), bytes);
+    const r = await runTool(['cat', join(dir, 'in.bin')], { stdoutFile: file });
+    assert.equal(r.stdout, '');
+    assert.deepEqual(await readFile(file), bytes);
+    // A long-running child streams into the file until it is stopped.
+    const tool = startTool(['sh', '-c', 'printf abc; sleep 30'], { stdoutFile: join(dir, 'b') });
+    for (let i = 0; i < 50 && (await readFile(join(dir, 'b')).catch(() => '')).length < 3; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    tool.stop('SIGTERM');
+    await tool.done;
+    assert.equal(await readFile(join(dir, 'b'), 'utf8'), 'abc');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

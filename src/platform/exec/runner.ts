@@ -79,6 +79,12 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** Called with each complete stderr line as it arrives. */
   onStderrLine?: (line: string) => void;
+  /**
+   * Write the child's stdout, bytes as they come, to this local file (created or truncated)
+   * instead of keeping or splitting it: a pcap streamed back with `tcpdump -U -w -` over
+   * `docker exec` or an API exec. onStdoutLine and collectStdout are ignored with it.
+   */
+  stdoutFile?: string;
   /** Keep stdout in the result (default true for runTool, false for startTool). */
   collectStdout?: boolean;
   /** Exit codes that count as success (default [0]). */
@@ -218,17 +224,21 @@ export class ProcessRunner {
         // No cap on what is collected (as before execa): a caller that expects a lot of
         // output streams it with onStdoutLine and collectStdout: false instead.
         maxBuffer: Number.MAX_SAFE_INTEGER,
+        // A file target is written as it comes; keeping it in memory too would defeat it.
+        ...(options.stdoutFile ? { buffer: { stdout: false, stderr: true } } : {}),
         ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
         // A generator transform gets one line at a time (execa splits them) and decides
         // what is kept in the result.
-        stdout: onOut
-          ? function* (line: unknown) {
-              onOut(String(line));
-              if (collect) yield line;
-            }
-          : collect
-            ? 'pipe'
-            : 'ignore',
+        stdout: options.stdoutFile
+          ? { file: options.stdoutFile }
+          : onOut
+            ? function* (line: unknown) {
+                onOut(String(line));
+                if (collect) yield line;
+              }
+            : collect
+              ? 'pipe'
+              : 'ignore',
         // Without a line callback plain buffering is enough (a transform costs a stream
         // pipeline per command, measurable over the hundreds of `ip` calls of a lab build).
         stderr: onErr
