@@ -120,7 +120,7 @@ export function planContext(input: PlanInput): PlanContext {
   // 576 is the smallest MTU IPv4 hosts must accept; 9216 covers jumbo frames.
   checkInteger('tunnelMtu', input.tunnelMtu, 576, 9216);
   const probe: Probe = input.probe ?? { protocol: 'icmp' };
-  if (probe.protocol === 'tcp') checkInteger('probe port', probe.port, 1, 65535);
+  if (probe.protocol !== 'icmp') checkInteger('probe port', probe.port, 1, 65535);
   if (input.source.ip === input.destination.ip) {
     throw new PlanInputError(`source and destination share the IP ${input.source.ip}.`);
   }
@@ -138,7 +138,12 @@ export function planContext(input: PlanInput): PlanContext {
 
 /** The tcpdump filter for the probe itself (un-encapsulated hops). */
 export function probeFilter(probe: Probe, a: string, b: string): string {
-  const proto = probe.protocol === 'tcp' ? `tcp port ${probe.port}` : isIpv4(a) ? 'icmp' : 'icmp6';
+  const proto =
+    probe.protocol !== 'icmp'
+      ? `${probe.protocol} port ${probe.port}`
+      : isIpv4(a)
+        ? 'icmp'
+        : 'icmp6';
   return `${proto} and host ${a} and host ${b}`;
 }
 
@@ -150,5 +155,7 @@ export function tunnelFilter(tunnel: { udpPort: number } | 'ipip', a: string, b:
 
 /** One-line description of the probe, e.g. `ICMP echo request`. */
 export function probeText(probe: Probe): string {
-  return probe.protocol === 'tcp' ? `TCP to port ${probe.port}` : 'ICMP echo request';
+  return probe.protocol === 'icmp'
+    ? 'ICMP echo request'
+    : `${probe.protocol.toUpperCase()} to port ${probe.port}`;
 }

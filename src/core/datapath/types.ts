@@ -87,7 +87,8 @@ export interface NodeInfo {
   subnet?: string;
 }
 
-export type Probe = { protocol: 'icmp' } | { protocol: 'tcp'; port: number };
+export type Probe =
+  { protocol: 'icmp' } | { protocol: 'tcp'; port: number } | { protocol: 'udp'; port: number };
 
 export interface PlanInput {
   mode: CniMode;

@@ -12,11 +12,17 @@
  *   tcpdump closes the file properly when interrupted.
  * `-Z root` keeps tcpdump from switching to the `tcpdump` user before it opens the
  * output file, so the file can be written wherever the caller points it.
- * The pcap path is given to tcpdump as is and rendered to text by a local tcpdump:
- * that holds for network namespaces (one filesystem); a shell whose commands run on
- * another machine must map `outDir` (or copy the files back) for this to hold.
+ * Where the pcap is written depends on the shell: in network namespaces (one filesystem)
+ * tcpdump writes the local path itself; a shell whose commands run on another machine
+ * (`streamsCaptures`: a kind node, a node-shell pod) gets `-w -` and the bytes tcpdump
+ * writes to stdout go, as they come, into the local file (RunOptions.stdoutFile) — with
+ * `-U` each packet is flushed into the pipe as it is written.
+ * Limits (as Retina's captures have): a duration after which the traffic is cut short
+ * and the captures stop, a byte budget per hop (the local file is watched and that one
+ * capture stopped with SIGINT when it reaches it), and a snap length (`-s`). A capture a
+ * limit stopped says so in its result; that is not an error.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolProcess } from '../exec/runner';
 import { ToolError, runTool } from '../exec/runner';
@@ -46,7 +52,21 @@ export interface CaptureHopsOptions {
   listenTimeoutMs?: number;
   /** How long a capture may take to exit after SIGINT before it is killed (default 3 s). */
   stopTimeoutMs?: number;
+  limits?: CaptureLimits;
 }
+
+/** Retina-like limits on a capture session. */
+export interface CaptureLimits {
+  /** Longest the traffic may run once every capture listens; then the captures stop. */
+  durationMs?: number;
+  /** Bytes of pcap per hop; a hop's capture stops once its file reaches this (checked every 200 ms). */
+  maxBytesPerHop?: number;
+  /** Bytes kept of each packet (`tcpdump -s`, default 262144: whole packets). */
+  snaplen?: number;
+}
+
+/** Which limit ended a capture early. */
+export type CaptureLimitHit = 'duration' | 'size';
 
 export interface CapturedHopFile {
   hop: string;
@@ -54,6 +74,10 @@ export interface CapturedHopFile {
   text: string;
   /** Packets tcpdump wrote (its own "N packets captured" count). */
   packets: number;
+  /** Bytes of the pcap file. */
+  bytes: number;
+  /** Set when a limit stopped this capture before the traffic was done. */
+  limitedBy?: CaptureLimitHit;
 }
 
 export interface CaptureTimings {
@@ -70,6 +94,8 @@ export interface CaptureTimings {
 export interface CaptureResult {
   files: CapturedHopFile[];
   timings: CaptureTimings;
+  /** True when the duration limit cut the traffic short. */
+  durationLimitHit: boolean;
 }
 
 /** A capture that could not start or failed: names the hop and carries tcpdump's words. */
@@ -90,12 +116,21 @@ interface RunningCapture {
   stderrLines: string[];
   /** Set once the process has exited, for whatever reason. */
   exited: boolean;
+  limitedBy?: CaptureLimitHit;
 }
 
-/** The argv that captures one hop into a pcap file. */
-export function tcpdumpCaptureArgv(iface: string, pcapPath: string, filter: string): string[] {
+/**
+ * The argv that captures one hop into a pcap file; `pcapPath` `-` writes the pcap to
+ * stdout (streamed back by shells on other machines).
+ */
+export function tcpdumpCaptureArgv(
+  iface: string,
+  pcapPath: string,
+  filter: string,
+  snaplen = 262144,
+): string[] {
   const argv = ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root'];
-  argv.push('-s', '262144', '-w', pcapPath);
+  argv.push('-s', String(snaplen), '-w', pcapPath);
   if (filter.trim() !== '') argv.push(filter);
   return argv;
 }
@@ -137,6 +172,7 @@ function startCapture(
   hop: CaptureHop,
   outDir: string,
   listenTimeoutMs: number,
+  snaplen: number | undefined,
 ): RunningCapture {
   const pcap = join(outDir, `${hop.name}.pcap`);
   const stderrLines: string[] = [];
@@ -144,7 +180,10 @@ function startCapture(
   const listeningSeen = new Promise<void>((resolve) => {
     markListening = resolve;
   });
-  const tool = shell.start(hop.target, tcpdumpCaptureArgv(hop.interface, pcap, hop.filter), {
+  const streamed = shell.streamsCaptures === true;
+  const argv = tcpdumpCaptureArgv(hop.interface, streamed ? '-' : pcap, hop.filter, snaplen);
+  const tool = shell.start(hop.target, argv, {
+    ...(streamed ? { stdoutFile: pcap } : {}),
     onStderrLine: (line) => {
       if (stderrLines.length < 50) stderrLines.push(line);
       if (line.includes('listening on')) markListening();
@@ -203,6 +242,8 @@ function startCapture(
 
 /** SIGINT, wait for exit, SIGKILL after the timeout. Never throws. */
 async function stopCapture(capture: RunningCapture, timeoutMs: number): Promise<void> {
+  // Already gone (a size limit stopped it, or it died): nothing to signal.
+  if (capture.exited) return;
   capture.process.stop('SIGINT');
   const exited = capture.process.done.then(
     () => true,
@@ -266,10 +307,14 @@ export async function captureHops(options: CaptureHopsOptions): Promise<CaptureR
     totalMs: 0,
   };
   const captures: RunningCapture[] = [];
+  const limits = options.limits ?? {};
+  let durationLimitHit = false;
+  let sizeWatch: NodeJS.Timeout | undefined;
   let stopped = false;
   const stopAll = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    clearInterval(sizeWatch);
     const t = Date.now();
     await Promise.all(captures.map((c) => stopCapture(c, stopTimeoutMs)));
     timings.stopMs = Date.now() - t;
@@ -277,13 +322,53 @@ export async function captureHops(options: CaptureHopsOptions): Promise<CaptureR
 
   try {
     progress(`Starting ${hops.length} captures`);
-    for (const hop of hops) captures.push(startCapture(shell, hop, outDir, listenTimeoutMs));
+    for (const hop of hops) {
+      captures.push(startCapture(shell, hop, outDir, listenTimeoutMs, limits.snaplen));
+    }
+    const maxBytes = limits.maxBytesPerHop;
+    if (maxBytes !== undefined && maxBytes > 0) {
+      sizeWatch = setInterval(() => {
+        for (const c of captures) {
+          if (c.exited || c.limitedBy) continue;
+          stat(c.pcap).then(
+            (st) => {
+              if (st.size < maxBytes || c.limitedBy || c.exited) return;
+              c.limitedBy = 'size';
+              progress(`${c.hop.name} reached ${maxBytes} bytes: that capture stops`);
+              c.process.stop('SIGINT');
+            },
+            () => undefined,
+          );
+        }
+      }, 200);
+      sizeWatch.unref();
+    }
     await raceAbort(Promise.all(captures.map((c) => c.listening)), session.signal);
     timings.startMs = Date.now() - t0;
     progress(`All ${hops.length} captures listening (${timings.startMs} ms)`);
 
     let t = Date.now();
-    await raceAbort(options.traffic(session.signal), session.signal);
+    // The traffic gets its own signal so the duration limit can cut it short without
+    // turning the session into a failure.
+    const traffic = new AbortController();
+    const onSessionAbort = (): void => traffic.abort(session.signal.reason);
+    session.signal.addEventListener('abort', onSessionAbort, { once: true });
+    const durationTimer =
+      limits.durationMs !== undefined && limits.durationMs > 0
+        ? setTimeout(() => {
+            durationLimitHit = true;
+            progress(`Duration limit (${limits.durationMs} ms) reached: stopping the captures`);
+            traffic.abort(new Error('capture duration limit reached'));
+          }, limits.durationMs)
+        : undefined;
+    try {
+      await raceAbort(options.traffic(traffic.signal), traffic.signal);
+    } catch (err) {
+      if (!durationLimitHit || session.signal.aborted) throw err;
+    } finally {
+      clearTimeout(durationTimer);
+      session.signal.removeEventListener('abort', onSessionAbort);
+    }
     timings.trafficMs = Date.now() - t;
     progress(`Traffic sent (${timings.trafficMs} ms)`);
 
@@ -292,7 +377,7 @@ export async function captureHops(options: CaptureHopsOptions): Promise<CaptureR
     timings.settleMs = Date.now() - t;
     // A capture that died during the traffic lost packets: say which.
     for (const c of captures) {
-      if (c.exited) {
+      if (c.exited && !c.limitedBy) {
         throw new CaptureError(
           c.hop.name,
           `Capture at ${c.hop.name} (${c.hop.interface}) stopped during the traffic: ${tcpdumpWords(c, undefined) || 'no message'}`,
@@ -326,12 +411,21 @@ export async function captureHops(options: CaptureHopsOptions): Promise<CaptureR
       });
       await writeFile(text, rendered.stdout);
       const packets = capturedCount(result.stderr) ?? countRenderedPackets(rendered.stdout);
-      return { hop: c.hop.name, pcap: c.pcap, text, packets };
+      const bytes = (await stat(c.pcap)).size;
+      const limitedBy = c.limitedBy ?? (durationLimitHit ? 'duration' : undefined);
+      return {
+        hop: c.hop.name,
+        pcap: c.pcap,
+        text,
+        packets,
+        bytes,
+        ...(limitedBy ? { limitedBy } : {}),
+      };
     }),
   );
   timings.renderMs = Date.now() - t;
   timings.totalMs = Date.now() - t0;
-  return { files, timings };
+  return { files, timings, durationLimitHit };
 }
 
 /** Rejects as soon as the signal aborts, without waiting for `work` to notice. */

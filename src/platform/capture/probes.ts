@@ -1,8 +1,10 @@
 /**
  * Probe traffic for capture sessions, run through a NodeShell: ICMP echo (ping) from
  * the source pod, or a short real TCP exchange with iperf3 (server in the destination
- * pod, client in the source pod). Both are kept small so every hop's capture stays a
- * handful of packets and a lab run stays quick.
+ * pod, client in the source pod), or a connect to a port that is already there (a
+ * trace between two pods of a real cluster: TCP or UDP with curl, which kind node
+ * images ship). All are kept small so every hop's capture stays a handful of packets
+ * and a lab run stays quick.
  */
 import { ToolError } from '../exec/runner';
 import type { NodeShell, ShellTarget } from '../shells/nodeShell';
@@ -25,7 +27,7 @@ export interface PingProbeOptions {
 }
 
 export interface ProbeOutcome {
-  kind: 'icmp' | 'tcp';
+  kind: 'icmp' | 'tcp' | 'udp';
   /** Requests sent / replies received (ping), or 1/1 for a completed TCP exchange. */
   sent: number;
   received: number;
@@ -166,4 +168,99 @@ export async function runTcpProbe(
     server.stop('SIGTERM');
     await server.done.catch(() => undefined);
   }
+}
+
+export interface PortProbeOptions {
+  from: ShellTarget;
+  protocol: 'tcp' | 'udp';
+  /** Destination IP. */
+  to: string;
+  port: number;
+  /** Seconds the whole probe may take (default 3). */
+  maxSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The curl argv of a port probe. TCP: connect (and send an HTTP GET, which any server may
+ * ignore); `-w` prints the connect time, 0 when no connection was made. UDP: a TFTP read
+ * request, the one UDP datagram curl can send to an arbitrary port.
+ */
+export function portProbeArgv(options: Omit<PortProbeOptions, 'from' | 'signal'>): string[] {
+  const max = String(options.maxSeconds ?? 3);
+  const host = options.to.includes(':') ? `[${options.to}]` : options.to;
+  if (options.protocol === 'tcp') {
+    return [
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '--connect-timeout',
+      max,
+      '-m',
+      max,
+      '-w',
+      '%{time_connect} %{http_code}',
+      `http://${host}:${options.port}/`,
+    ];
+  }
+  return [
+    'curl',
+    '-s',
+    '-o',
+    '/dev/null',
+    '-m',
+    max,
+    `tftp://${host}:${options.port}/podpath-probe`,
+  ];
+}
+
+/**
+ * A TCP connect or a UDP datagram from the source to a port of the destination, with curl
+ * run at the source (the pod's network namespace, entered from its node, so the pod's
+ * image need not have curl). A refused or unanswered probe is a result, not an error: the
+ * packets still crossed the datapath. A missing curl is an error that says so.
+ */
+export async function runPortProbe(
+  shell: NodeShell,
+  options: PortProbeOptions,
+): Promise<ProbeOutcome> {
+  const argv = portProbeArgv(options);
+  let result;
+  try {
+    result = await shell.run(options.from, argv, {
+      signal: options.signal,
+      // curl's exit codes say how the connection went; none of them is a failure here.
+      okExitCodes: [...Array(100).keys()],
+      timeoutMs: ((options.maxSeconds ?? 3) + 5) * 1000,
+    });
+  } catch (e) {
+    if (
+      e instanceof ToolError &&
+      (e.kind === 'not-found' || e.exitCode === 127 || e.exitCode === 126)
+    ) {
+      throw new Error(
+        `curl is not installed where the ${options.protocol.toUpperCase()} probe runs (node ${options.from.node}); install curl there or use --probe icmp.`,
+      );
+    }
+    throw e;
+  }
+  if (options.protocol === 'tcp') {
+    const [connect = '0', code = '000'] = result.stdout.trim().split(/\s+/);
+    const connected = Number(connect) > 0;
+    return {
+      kind: 'tcp',
+      sent: 1,
+      received: connected ? 1 : 0,
+      summary: connected
+        ? `TCP connection to ${options.to}:${options.port} made in ${Math.round(Number(connect) * 1000)} ms${code !== '000' ? ` (HTTP ${code})` : ''}`
+        : `TCP connection to ${options.to}:${options.port} not made (curl exit ${result.exitCode})`,
+    };
+  }
+  return {
+    kind: 'udp',
+    sent: 1,
+    received: result.exitCode === 0 ? 1 : 0,
+    summary: `UDP datagram sent to ${options.to}:${options.port} (curl exit ${result.exitCode}; an answer is not required)`,
+  };
 }

@@ -106,6 +106,8 @@ const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
 
 export class KindNodeShell implements NodeShell {
   readonly kind = 'kind';
+  /** Commands run in a container: pcaps come back over `exec`'s stdout. */
+  readonly streamsCaptures = true;
   readonly provider: ContainerProvider;
   readonly cluster: string;
   private readonly sandboxes = new Map<string, Promise<PodSandbox>>();
@@ -282,8 +284,7 @@ function explainMissingTool(err: unknown, node: string, tool: string | undefined
     (err.exitCode === 127 || err.exitCode === 126) &&
     /executable file not found|not found|no such file/i.test(err.stderr)
   ) {
-    const pkg =
-      tool === 'tcpdump' ? 'tcpdump' : tool === 'ip' || tool === 'bridge' ? 'iproute2' : tool;
+    const pkg = tool === 'ip' || tool === 'bridge' ? 'iproute2' : tool;
     return new KindShellError(
       `${tool} is not installed on kind node ${node}; install it with \`docker exec ${node} sh -c 'apt-get update && apt-get install -y ${pkg}'\` (as the walkthroughs do) and try again.`,
     );

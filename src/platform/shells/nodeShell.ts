@@ -16,6 +16,13 @@ export interface ShellTarget {
 export interface NodeShell {
   /** Human-readable kind, for logs and errors: `netns`, `kind`, `pod`. */
   readonly kind: string;
+  /**
+   * True when commands run on another machine (a kind node container, a node-shell pod):
+   * a capture there cannot write a local path, so tcpdump writes the pcap to its stdout
+   * (`-U -w -`) and the capture session streams those bytes into the local file
+   * (RunOptions.stdoutFile). Absent or false: the command shares this filesystem (netns).
+   */
+  readonly streamsCaptures?: boolean;
   /** Runs argv at target to completion. */
   run(target: ShellTarget, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Starts a long-running argv at target (tcpdump, a daemon); the caller stops it. */
