@@ -1,6 +1,7 @@
 /**
  * `podpath` — the terminal front end over the same core and platform as the
- * extension: parse, decode, analyze, plan, bench and the offline labs.
+ * extension: parse, decode, analyze, plan, bench, the offline labs, live clusters and traces
+ * between their pods.
  */
 import { ToolError } from './platform/exec/runner';
 import {
@@ -27,6 +28,10 @@ const USAGE = `usage: podpath <command> [options]
                                       calico-bgp, calico-ipip, calico-vxlan, calico-vxlan-crosssubnet, kindnet)
   cluster [--kubeconfig FILE] [--context NAME] [--json]
                                       nodes, pods, CNI and kube-proxy mode of a live cluster
+  trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT]
+        [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]
+                                      capture a probe from pod A to pod B at every hop of a live
+                                      cluster (kind nodes) and analyze it
   bench [--packets N]                 time our decoder and parser against tcpdump
   service explain --rules FILE [--service NS/NAME] [--manifest FILE] [--json]
                                       a node's kube-proxy rules (iptables, nftables, IPVS)
@@ -58,6 +63,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await (await import('./cli/serviceCommand')).runServiceCommand(args, io);
       case 'cluster':
         return await (await import('./cli/clusterCommand')).runClusterCommand(args, io);
+      case 'trace':
+        return await (await import('./cli/traceCommand')).runTraceCommand(args, io);
       case undefined:
       case 'help':
       case '--help':
