@@ -16,7 +16,7 @@ import { delimiter, join } from 'node:path';
 import { findLab } from '../../src/core/labs/catalog';
 import type { FaultKind, LabDefinition } from '../../src/core/labs/catalog';
 import type { AnalysisReport } from '../../src/core/hops/types';
-import { runTool } from '../../src/platform/exec/runner';
+import { runTool, startTool } from '../../src/platform/exec/runner';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
 import type { LabTopology } from '../../src/platform/netns/labBuild';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
@@ -151,6 +151,11 @@ const EXPECT: Record<string, { hops: number; vxlan?: { vni: number; dstPort: num
   'calico-vxlan': { hops: 8, vxlan: { vni: 4096, dstPort: 4789 } },
 };
 
+const PORT_PROBES: Record<string, { protocol: 'tcp' | 'udp'; port: number }> = {
+  'flannel-host-gw': { protocol: 'udp', port: 53 },
+  'calico-bgp': { protocol: 'tcp', port: 80 },
+};
+
 function checkAgainstReference(
   labId: string,
   report: AnalysisReport,
@@ -234,6 +239,35 @@ test('flannel-vxlan: `node dist/cli.js trace --json` equals podpath lab run; a c
     timings['flannel-vxlan'] = j.timings;
     t.diagnostic(`flannel-vxlan timings: ${JSON.stringify(j.timings)}`);
 
+    // Ctrl-C on the CLI once every capture listens: exit 130, nothing left behind.
+    let interrupted = false;
+    const cli = startTool(
+      [
+        'node',
+        CLI,
+        'trace',
+        '--kubeconfig',
+        c.kubeconfig,
+        'default/podA',
+        'default/podB',
+        '--out',
+        join(c.dir, 'interrupted'),
+      ],
+      {
+        okExitCodes: [130],
+        onStdoutLine: (line) => {
+          if (!interrupted && /captures listening/.test(line)) {
+            interrupted = true;
+            cli.stop('SIGINT');
+          }
+        },
+      },
+    );
+    const stopped = await cli.done.catch((e: unknown) => e);
+    assert.ok(interrupted, 'the captures started');
+    assert.equal((stopped as { exitCode?: number }).exitCode, 130, String(stopped));
+    assert.deepEqual(await tcpdumpsIn(c.topology), []);
+
     // Cancelled once the probe starts: every capture stops (withCluster checks no
     // tcpdump is left in any of the lab's namespaces).
     const controller = new AbortController();
@@ -270,6 +304,26 @@ for (const labId of ['flannel-host-gw', 'calico-bgp', 'calico-vxlan'] as const) 
       assert.ok(steps.indexOf('plan') < steps.indexOf('capture'));
       timings[labId] = result.timings;
       t.diagnostic(`${labId} timings: ${JSON.stringify(result.timings)}`);
+
+      // A port probe: curl from pod A's namespace. Nothing listens on pod B, so TCP gets a
+      // reset and UDP an ICMP error, but the probe crossed every hop either way.
+      const probe = PORT_PROBES[labId];
+      if (probe) {
+        const byPort = await trace(c, { outDir: join(c.dir, 'port'), probe });
+        assert.equal(byPort.probe?.kind, probe.protocol);
+        // Neither lab encapsulates: every hop's filter is the probe's.
+        assert.ok(
+          byPort.plan.hops.every((h) =>
+            h.filter.startsWith(`${probe.protocol} port ${probe.port} and`),
+          ),
+        );
+        assert.equal(byPort.report.firstMissingHop, null);
+        assert.ok(
+          byPort.report.hops.every((h) => h.seen),
+          JSON.stringify(byPort.report.hops),
+        );
+        assert.equal(byPort.report.hops.length, EXPECT[labId]?.hops);
+      }
     });
   });
 }
@@ -282,6 +336,24 @@ test('flannel-vxlan with a missing route: the plan problem stops the trace befor
   const reference = await referenceRun('flannel-vxlan', 'missing-route');
   assert.ok(reference.report.firstMissingHop);
   await withCluster('flannel-vxlan', 'missing-route', async (c) => {
+    // A kind node without tcpdump (as kind's images come): said, with the fix, before anything.
+    const mapping = kindStandInMapping(c.lab) as { nodes: Record<string, unknown>[] };
+    const worker2 = mapping.nodes[1];
+    assert.ok(worker2);
+    worker2['missingTools'] = ['tcpdump'];
+    const mappingFile = process.env.PODPATH_KIND_STANDIN ?? '';
+    await writeFile(mappingFile, JSON.stringify(mapping));
+    await assert.rejects(
+      trace(c, { outDir: join(c.dir, 'no-tcpdump') }),
+      (e: unknown) =>
+        e instanceof TraceError &&
+        e.step === 'state' &&
+        /tcpdump is not installed on kind node podpath-lab-worker2; install it with .*apt-get install -y tcpdump/.test(
+          e.message,
+        ),
+    );
+    await writeFile(mappingFile, JSON.stringify(kindStandInMapping(c.lab)));
+
     const outDir = join(c.dir, 'refused');
     const steps: string[] = [];
     const err = await trace(c, { outDir, onProgress: (s) => steps.push(s) }).then(

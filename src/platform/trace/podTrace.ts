@@ -37,9 +37,8 @@ import { KindNodeShell, parseKindProviderId } from '../shells/kindShell';
 import type { NodeShell, ShellTarget } from '../shells/nodeShell';
 import { readNodeState, readPodLinks } from '../shells/nodeState';
 
-/** The probe pod A sends to pod B. */
-export type TraceProbe =
-  { protocol: 'icmp' } | { protocol: 'tcp'; port: number } | { protocol: 'udp'; port: number };
+/** The probe pod A sends to pod B: `{protocol: 'icmp'}`, or tcp / udp with a port. */
+export type TraceProbe = Probe;
 
 /** The steps `onProgress` reports, in order. */
 export type TraceStep =
@@ -325,6 +324,7 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
       ...usedNodes.map(async (n) => {
         state[n.name] = await readNodeState(shell, n.name, { signal });
       }),
+      ...usedNodes.map((n) => checkTcpdump(shell, n.name, signal)),
     ]);
     say(
       'state',
@@ -336,7 +336,7 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
       source: { ...pair.input.source, link: linkA ?? '' },
       destination: { ...pair.input.destination, link: linkB ?? '' },
       nodes: state,
-      probe: probe as Probe,
+      probe,
       initialTtl: 64,
     });
     if (!live.plan) {
@@ -465,6 +465,23 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
     };
   } finally {
     await shell.dispose?.().catch(() => undefined);
+  }
+}
+
+/**
+ * tcpdump must be on every node before any capture starts (kind node images ship none):
+ * the shell's own sentence says how to install it there.
+ */
+async function checkTcpdump(shell: NodeShell, node: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await shell.run({ node }, ['tcpdump', '--version'], { signal, timeoutMs: 15_000 });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    throw new TraceError(
+      'state',
+      /tcpdump/.test(why) ? why : `tcpdump does not run on ${node}: ${why}`,
+    );
   }
 }
 
