@@ -399,9 +399,16 @@ export interface LossExplanationInput {
 export function icmpErrorsIn(hop: string, packets: Iterable<Packet>): IcmpErrorSeen[] {
   const out: IcmpErrorSeen[] = [];
   for (const p of packets) {
-    const icmpAt = p.layers.findIndex(
-      (l) => l.kind === 'icmp' && (l.type.includes('unreachable') || l.type === 'time exceeded'),
-    );
+    // Called on every packet as a capture streams by: a plain loop, no closure.
+    const layers = p.layers;
+    let icmpAt = -1;
+    for (let k = 0; k < layers.length; k++) {
+      const l = layers[k]!;
+      if (l.kind === 'icmp' && (l.type.includes('unreachable') || l.type === 'time exceeded')) {
+        icmpAt = k;
+        break;
+      }
+    }
     if (icmpAt < 0) continue;
     const icmp = p.layers[icmpAt] as IcmpLayer;
     const ip = p.layers
