@@ -338,7 +338,9 @@ function explanationFor(def: (typeof LABS)[number], fault: string): RegExp {
       );
     case 'mtu-mismatch':
       return new RegExp(
-        `^Probe too big, .*1500 bytes .*MTU ${tunnel!.mtu} of ${esc(tunnel!.device)}.*A small probe \\(84 bytes\\) passes`,
+        // The capture filters keep the ICMP error node A sends back, and correlation ties it
+        // to the probe it quotes.
+        `^Probe too big, .*1500 bytes .*MTU ${tunnel!.mtu} of ${esc(tunnel!.device)}.*Node A answered ICMP "fragmentation needed" \\(next-hop MTU ${tunnel!.mtu}\\) from [0-9.]+ to ${esc(def.network.pods[0]!.ip)}, seen at 01-${esc(def.network.pods[0]!.name)}-eth0 \\(it quotes the probe itself\\)\\..*A small probe \\(84 bytes\\) passes`,
       );
     default:
       if (def.sameNode)
@@ -381,6 +383,23 @@ for (const def of LABS) {
         );
       }
       assert.ok(r.report.hops.slice(0, missing).every((h) => h.seen));
+      if (fault === 'mtu-mismatch') {
+        // The error is captured at pod A and named at that hop in words, with the MTU.
+        const mtu = def.network.nodes[0]!.tunnel!.mtu;
+        assert.deepEqual(
+          r.report.hops[0]?.icmpErrors?.map((e) => [e.type, e.code, e.mtu, e.about]),
+          [['unreachable', 4, mtu, 'packet']],
+        );
+        assert.ok(
+          r.report.findings.some(
+            (f) =>
+              f.startsWith(
+                `At ${r.report.hops[0]!.name} the probe was answered by ICMP unreachable code 4 from `,
+              ) && f.endsWith(`: fragmentation needed, next-hop MTU ${mtu}.`),
+          ),
+          r.report.findings.join(' | '),
+        );
+      }
       await assertNothingLeft(lab(r.lab), inodes);
     });
   }

@@ -164,6 +164,42 @@ test('text split into chunks: a UTF-8 character across the chunk boundary and no
   });
 });
 
+test('text decoded in 64 KiB segments: packets and their byte offsets as if read whole', async () => {
+  await withTempDir(async (dir) => {
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const s = String(i % 60).padStart(2, '0');
+      lines.push(
+        `05:03:${s}.${String(i).padStart(6, '0')} IP (tos 0x0, ttl 64, id ${i}, offset 0, flags [DF], proto ICMP (1), length 84)`,
+        `    10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq ${i}, length 64`,
+      );
+      // A line longer than a segment, once, and CRLF endings for a stretch.
+      if (i === 2500) lines.push(`05:04:00.000000 ${'y'.repeat(70_000)}`);
+    }
+    const text = lines.map((l, i) => (i > 3000 && i < 5000 ? `${l}\r\n` : `${l}\n`)).join('');
+    assert.ok(text.length > 5 * 65536);
+    const path = join(dir, 'segments.txt');
+    writeFileSync(path, text);
+    const whole = parseTcpdumpText(text).packets;
+    const offsets: number[] = [];
+    const seen: Packet[] = [];
+    await readCaptureFile(path, (p, offset) => {
+      seen.push(p);
+      offsets.push(offset);
+    });
+    assert.equal(seen.length, 6001);
+    assert.deepEqual(seen, whole);
+    // Each packet starts where its first line does in the file.
+    const starts: number[] = [];
+    let at = 0;
+    for (const l of text.split('\n')) {
+      if (/^\d/.test(l)) starts.push(at);
+      at += Buffer.byteLength(l) + 1;
+    }
+    assert.deepEqual(offsets, starts);
+  });
+});
+
 // ---- text and pcap of the same hop ------------------------------------------------------
 
 /**

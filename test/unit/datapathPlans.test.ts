@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import {
   CNI_MODES,
   buildDatapathPlan,
@@ -157,7 +158,10 @@ test('VNI and port overrides reach the encapsulated hops and their filters', () 
   const p = flannelVxlanPlan({ ...defaultPlanInput('flannel-vxlan'), vni: 7, vxlanPort: 4789 });
   assert.equal(p.hops[3]?.label, 'VXLAN encap +50 B, UDP 4789, VNI 7');
   assert.equal(p.hops[3]?.encapsulation?.vni, 7);
-  assert.equal(p.hops[4]?.filter, 'udp port 4789 and host 172.18.0.5 and host 172.18.0.6');
+  assert.equal(
+    p.hops[4]?.filter,
+    '(udp port 4789 and host 172.18.0.5 and host 172.18.0.6) or (icmp and dst host 172.18.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xac120006)',
+  );
 });
 
 test('Calico: VXLAN 4789/4096 +50 B MTU 1450, IPIP +20 B MTU 1480, BGP plain 1500', () => {
@@ -170,7 +174,10 @@ test('Calico: VXLAN 4789/4096 +50 B MTU 1450, IPIP +20 B MTU 1480, BGP plain 150
   ]);
   assert.equal(vx.hops[3]?.label, 'VXLAN encap +50 B, UDP 4789, VNI 4096');
   assert.equal(vx.hops[3]?.encapsulation?.overheadBytes, 50);
-  assert.equal(vx.hops[4]?.filter, 'udp port 4789 and host 172.18.0.5 and host 172.18.0.6');
+  assert.equal(
+    vx.hops[4]?.filter,
+    '(udp port 4789 and host 172.18.0.5 and host 172.18.0.6) or (icmp and dst host 172.18.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xac120006)',
+  );
   assert.deepEqual(field(vx, 'mtu'), [1450, 1450, 1450, 1500, 1500, 1450, 1450, 1450]);
 
   const ipip = plan('calico-ipip');
@@ -190,7 +197,10 @@ test('Calico: VXLAN 4789/4096 +50 B MTU 1450, IPIP +20 B MTU 1480, BGP plain 150
     outerSrc: '172.18.0.5',
     outerDst: '172.18.0.6',
   });
-  assert.equal(ipip.hops[3]?.filter, 'ip proto 4 and host 172.18.0.5 and host 172.18.0.6');
+  assert.equal(
+    ipip.hops[3]?.filter,
+    '(ip proto 4 and host 172.18.0.5 and host 172.18.0.6) or (icmp and dst host 172.18.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xac120006)',
+  );
   assert.deepEqual(field(ipip, 'mtu'), [1480, 1480, 1480, 1500, 1500, 1480, 1480, 1480]);
 
   const bgp = plan('calico-bgp');
@@ -221,7 +231,10 @@ test('CrossSubnet decides by the node subnets', () => {
   assert.equal(sameSubnet.hops[2]?.name, '03-nodeA-eth0');
   const across = plan('calico-crosssubnet', { crossSubnet: true });
   assert.equal(across.hops[3]?.encapsulation?.type, 'ipip');
-  assert.equal(across.hops[3]?.filter, 'ip proto 4 and host 172.18.0.5 and host 172.18.1.6');
+  assert.equal(
+    across.hops[3]?.filter,
+    '(ip proto 4 and host 172.18.0.5 and host 172.18.1.6) or (icmp and dst host 172.18.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xac120106)',
+  );
   // Only one side knows its subnet: still decided.
   const oneSided: PlanInput = {
     ...base,
@@ -243,24 +256,70 @@ test('CrossSubnet decides by the node subnets', () => {
   assert.ok(assumed.notes.some((n) => n.includes('assumed')));
 });
 
-test('filters: probe hops filter on the pods, tunnel hops on the nodes, nothing else', () => {
+test('filters: probe hops filter on the pods, tunnel hops on the nodes, plus ICMP errors about them', () => {
+  const filters = new Set<string>();
   const tcp = plan('flannel-vxlan', { probe: { protocol: 'tcp', port: 5201 } });
-  assert.equal(tcp.hops[0]?.filter, 'tcp port 5201 and host 10.244.0.5 and host 10.244.1.4');
-  assert.equal(tcp.hops[3]?.filter, 'udp port 8472 and host 172.18.0.5 and host 172.18.0.6');
+  assert.equal(
+    tcp.hops[0]?.filter,
+    '(tcp port 5201 and host 10.244.0.5 and host 10.244.1.4) or (icmp and dst host 10.244.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0x0af40104)',
+  );
+  assert.equal(
+    tcp.hops[3]?.filter,
+    '(udp port 8472 and host 172.18.0.5 and host 172.18.0.6) or (icmp and dst host 172.18.0.5 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xac120006)',
+  );
   const icmp = plan('calico-bgp');
-  assert.equal(icmp.hops[2]?.filter, 'icmp and host 192.168.49.66 and host 192.168.231.131');
+  assert.equal(
+    icmp.hops[2]?.filter,
+    '(icmp and host 192.168.49.66 and host 192.168.231.131) or (icmp and dst host 192.168.49.66 and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == 0xc0a8e783)',
+  );
   for (const { mode } of CNI_MODES) {
     for (const options of [{}, { sameNode: true }, { crossSubnet: true }]) {
       for (const h of plan(mode, options).hops) {
-        // tcpdump syntax only: words, numbers, dots; no quotes, ;, |, $, backticks, parentheses.
-        assert.match(h.filter, /^[a-z0-9 .:]+$/, `${mode} ${h.name}: ${h.filter}`);
-        assert.ok(!/[;|&$`'"()<>\\]/.test(h.filter));
+        // tcpdump syntax only: words, numbers, dots, byte offsets, comparisons and grouping;
+        // no quotes, ;, |, &, $, backticks, redirections or backslashes.
+        assert.match(h.filter, /^[a-z0-9 .:()[\]=-]+$/, `${mode} ${h.name}: ${h.filter}`);
+        assert.ok(!/[;|&$`'"<>\\]/.test(h.filter));
         if (h.encapsulation?.type === 'vxlan') {
-          assert.match(h.filter, new RegExp(`^udp port ${h.encapsulation.dstPort} and host`));
+          assert.match(h.filter, new RegExp(`^\\(udp port ${h.encapsulation.dstPort} and host`));
         }
-        if (h.encapsulation?.type === 'ipip') assert.match(h.filter, /^ip proto 4 and host/);
+        if (h.encapsulation?.type === 'ipip') assert.match(h.filter, /^\(ip proto 4 and host/);
+        // Every hop also keeps the ICMP errors sent back about what it filters on.
+        assert.match(
+          h.filter,
+          / or \(icmp and dst host \S+ and \(icmp\[icmptype\] == icmp-unreach or icmp\[icmptype\] == icmp-timxceed\) and icmp\[24:4\] == 0x[0-9a-f]{8}\)$/,
+        );
+        filters.add(h.filter);
       }
     }
+  }
+  compiledFilters.push(...filters);
+});
+
+const compiledFilters: string[] = [];
+
+test('every filter compiles with tcpdump, IPv6 included (reading a pcap: no root needed)', (t) => {
+  const pcap = join(__dirname, '..', 'fixtures', 'decoder-gaps', 'gre-tunnels.pcap');
+  const probe = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' });
+  if (probe.error) return t.skip('tcpdump is not installed here');
+  const base = defaultPlanInput('flannel-vxlan');
+  const v6 = buildDatapathPlan({
+    ...base,
+    source: { ...base.source, ip: 'fd00:10:244::5' },
+    destination: { ...base.destination, ip: 'fd00:10:244:1::4' },
+    nodes: [
+      { name: 'nodeA', ip: 'fc00:f853:ccd:e793::5' },
+      { name: 'nodeB', ip: 'fc00:f853:ccd:e793::6' },
+    ],
+  });
+  const all = [...new Set([...compiledFilters, ...v6.hops.map((h) => h.filter)])];
+  assert.ok(all.length >= 10, `${all.length} filters`);
+  for (const filter of all) {
+    const r = spawnSync('tcpdump', ['-r', pcap, '-d', filter], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${filter}: ${r.stderr}`);
+    // The compiled program compares the quoted datagram's destination (IPv4).
+    const quoted = /icmp\[24:4\] == 0x0*([0-9a-f]+)/.exec(filter)?.[1];
+    if (quoted) assert.ok(r.stdout.includes(`jeq      #0x${quoted} `), `${filter}\n${r.stdout}`);
+    else assert.match(filter, / or \(icmp6 and dst host \S+ and \(icmp6\[0\] == 1 /);
   }
 });
 
@@ -394,7 +453,10 @@ test('IPv6 underlay: VXLAN overhead 70 B and MTU 1430; IPv6 pods filter on icmp6
   });
   assert.equal(p.hops[3]?.encapsulation?.overheadBytes, 70);
   assert.equal(p.hops[2]?.mtu, 1430);
-  assert.equal(p.hops[0]?.filter, 'icmp6 and host fd00:10:244::5 and host fd00:10:244:1::4');
+  assert.equal(
+    p.hops[0]?.filter,
+    '(icmp6 and host fd00:10:244::5 and host fd00:10:244:1::4) or (icmp6 and dst host fd00:10:244::5 and (icmp6[0] == 1 or icmp6[0] == 2 or icmp6[0] == 3))',
+  );
   assert.throws(
     () =>
       buildDatapathPlan({

@@ -180,8 +180,38 @@ test('MTU mismatch: the large probe stops at the tunnel, the small one passes, a
   );
 });
 
+test('MTU mismatch: the "fragmentation needed" node A sent is captured and tied to the probe it quotes', async () => {
+  // Recorded with the capture filters that keep ICMP errors about the probe.
+  const { plan, report, state, captures } = await recorded('flannel-vxlan', 'mtu-mismatch');
+  assert.deepEqual(
+    report.hops.map((h) => h.icmpErrors?.map((e) => `${e.from} ${e.about} ${e.meaning}`)),
+    [
+      ['10.244.0.1 packet fragmentation needed, next-hop MTU 1450'],
+      ['10.244.0.1 packet fragmentation needed, next-hop MTU 1450'],
+      ...Array<undefined>(6).fill(undefined),
+    ],
+  );
+  assert.equal(captures[0]?.icmpErrors.length, 1);
+  const [why] = explainLoss({
+    report,
+    plan,
+    state,
+    smallProbe: { ipLength: 84, sent: 2, received: 2 },
+  });
+  assert.match(
+    why ?? '',
+    /^Probe too big, between 02-nodeA-cni0 and 03-nodeA-flannel\.1: it is 1500 bytes .* Node A answered ICMP "fragmentation needed" \(next-hop MTU 1450\) from 10\.244\.0\.1 to 10\.244\.0\.5, seen at 01-podA-eth0 \(it quotes the probe itself\)\. .*A small probe \(84 bytes\) passes/,
+  );
+});
+
 test('MTU mismatch: an ICMP "fragmentation needed" in the captures is the answer, with its next-hop MTU when decoded', async () => {
-  const { plan, report, state } = await recorded('flannel-vxlan', 'mtu-mismatch');
+  const recordedRun = await recorded('flannel-vxlan', 'mtu-mismatch');
+  const { plan, state } = recordedRun;
+  // Errors not tied to the probe by correlation (no quoted datagram): the lab runner's list.
+  const report = {
+    ...recordedRun.report,
+    hops: recordedRun.report.hops.map(({ icmpErrors: _tied, ...h }) => h),
+  };
   const fragNeeded = (mtu?: number): Packet => ({
     ts: 1,
     layers: [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDatapathPlan, defaultPlanInput } from '../../src/core/datapath/plans';
+import { CNI_MODES, buildDatapathPlan, defaultPlanInput } from '../../src/core/datapath/plans';
 import { parseHopName } from '../../src/core/datapath/hopName';
 import { buildSequenceDiagram, escapeMermaidText } from '../../src/core/diagram/sequenceDiagram';
 import type { DatapathPlan } from '../../src/core/datapath/types';
@@ -47,13 +47,13 @@ test('a plan gives one participant per location and one message per transition',
     '    participant P3 as nodeB',
     '    participant P4 as podB 10.244.1.4',
     '    Note over P1: 01 eth0 · ICMP echo request, TTL 64',
-    '    P1->>P2: 02 cni0 · bridged (cni0)',
+    '    P1->>P2: 02 cni0 · bridged',
     '    P2->>P2: 03 flannel.1 · routed TTL 64→63',
     '    P2->>P2: 04 eth0 · VXLAN encap +50 B, UDP 8472, VNI 1',
     '    P2->>P3: 05 eth0 · wire, outer 172.18.0.5 → 172.18.0.6',
     '    P3->>P3: 06 flannel.1 · decap, inner TTL 63',
     '    P3->>P3: 07 cni0 · routed TTL 63→62',
-    '    P3->>P4: 08 eth0 · delivered to podB (eth0)',
+    '    P3->>P4: 08 eth0 · delivered to podB',
   ]);
   const same = buildSequenceDiagram({
     plan: buildDatapathPlan(defaultPlanInput('calico-bgp', { sameNode: true })),
@@ -63,9 +63,9 @@ test('a plan gives one participant per location and one message per transition',
     '    participant P2 as nodeA',
     '    participant P3 as podB 192.168.49.67',
     '    Note over P1: 01 eth0 · ICMP echo request, TTL 64',
-    '    P1->>P2: 02 cali1f5c8e2a9b3 · veth → cali1f5c8e2a9b3',
+    '    P1->>P2: 02 cali1f5c8e2a9b3 · veth',
     '    P2->>P2: 03 cali5e9b0d3a7c2 · routed TTL 64→63',
-    '    P2->>P3: 04 eth0 · delivered to podB (eth0)',
+    '    P2->>P3: 04 eth0 · delivered to podB',
   ]);
 });
 
@@ -94,9 +94,9 @@ test('the first missing hop gets a lost arrow and a note; later hops are dashed 
     '    P2-xP3: 05 eth0 · not seen (planned#58; wire, outer 172.18.0.5 → 172.18.0.6)',
     '    Note over P3: not seen at 05-nodeB-eth0',
     '    rect rgba(128, 128, 128, 0.15)',
-    '      P3--xP3: 06 flannel.1 · not reached (planned#58; decap, inner TTL 63)',
-    '      P3--xP3: 07 cni0 · not reached (planned#58; routed TTL 63→62)',
-    '      P3--xP4: 08 eth0 · not reached (planned#58; delivered to podB (eth0))',
+    '      P3--xP3: 06 flannel.1 · not reached',
+    '      P3--xP3: 07 cni0 · not reached',
+    '      P3--xP4: 08 eth0 · not reached',
     '    end',
   ]);
   // Missing at the very first hop: no arrow into it, everything after is greyed.
@@ -267,4 +267,21 @@ test('captures named differently from the plan line up by position', () => {
     ),
   );
   assert.ok(body.includes('    P2->>P2: 03 flannel.1 · routed, TTL 64→63, seen 3/3'));
+});
+
+test('plan labels stay short and never repeat the interface their hop tag names', () => {
+  for (const { mode } of CNI_MODES) {
+    for (const options of [{}, { sameNode: true }, { crossSubnet: true }]) {
+      const plan = buildDatapathPlan(defaultPlanInput(mode, options));
+      const messages = buildSequenceDiagram({ plan })
+        .split('\n')
+        .map((l) => /^\s+(?:Note over P\d|P\d-[->x]+P\d): (\d\d (\S+) · .*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null);
+      assert.equal(messages.length, plan.hops.length, `${mode} ${JSON.stringify(options)}`);
+      for (const [, text, iface] of messages) {
+        assert.ok(text!.length <= 48, `${mode}: ${text} (${text!.length})`);
+        assert.ok(!text!.endsWith(`(${iface})`) && !text!.endsWith(`→ ${iface}`), text);
+      }
+    }
+  }
 });

@@ -136,7 +136,29 @@ export function planContext(input: PlanInput): PlanContext {
   };
 }
 
-/** The tcpdump filter for the probe itself (un-encapsulated hops). */
+/**
+ * ICMP errors about a packet from `a` to `b`, as a tcpdump expression: errors sent back to
+ * `a` (destination unreachable — "fragmentation needed" among them — and time exceeded)
+ * whose quoted datagram is addressed to `b`. A node that drops the probe answers from its
+ * own address, not from `b`, so `host a and host b` alone would filter the answer out.
+ * IPv4 reads the quoted destination at `icmp[24:4]` (8 bytes of ICMP header, then the
+ * quoted IP header's destination at its offset 16); IPv6 keeps errors to `a` by type only
+ * (destination unreachable 1, packet too big 2, time exceeded 3).
+ */
+function icmpErrorsAbout(a: string, b: string): string {
+  if (!isIpv4(a) || !isIpv4(b)) {
+    return `icmp6 and dst host ${a} and (icmp6[0] == 1 or icmp6[0] == 2 or icmp6[0] == 3)`;
+  }
+  const hex = `0x${ipv4ToNumber(b).toString(16).padStart(8, '0')}`;
+  return `icmp and dst host ${a} and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed) and icmp[24:4] == ${hex}`;
+}
+
+/**
+ * The tcpdump filter for the probe itself (un-encapsulated hops), and the ICMP errors
+ * sent back to its source about it. tcpdump gives `and` and `or` the same precedence, so
+ * the alternatives are parenthesised; the filter is passed as one argv word, never
+ * through a shell.
+ */
 export function probeFilter(probe: Probe, a: string, b: string): string {
   const proto =
     probe.protocol !== 'icmp'
@@ -144,13 +166,16 @@ export function probeFilter(probe: Probe, a: string, b: string): string {
       : isIpv4(a)
         ? 'icmp'
         : 'icmp6';
-  return `${proto} and host ${a} and host ${b}`;
+  return `(${proto} and host ${a} and host ${b}) or (${icmpErrorsAbout(a, b)})`;
 }
 
-/** The tcpdump filter for tunnel traffic between two node IPs. */
+/**
+ * The tcpdump filter for tunnel traffic between two node IPs, and the ICMP errors sent back
+ * to node `a` about it (an underlay router with a smaller MTU answers "fragmentation needed").
+ */
 export function tunnelFilter(tunnel: { udpPort: number } | 'ipip', a: string, b: string): string {
   const proto = tunnel === 'ipip' ? 'ip proto 4' : `udp port ${tunnel.udpPort}`;
-  return `${proto} and host ${a} and host ${b}`;
+  return `(${proto} and host ${a} and host ${b}) or (${icmpErrorsAbout(a, b)})`;
 }
 
 /** One-line description of the probe, e.g. `ICMP echo request`. */

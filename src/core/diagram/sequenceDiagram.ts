@@ -135,6 +135,19 @@ function hopTag(h: DiagramHop): string {
   return h.iface ? `${String(h.index).padStart(2, '0')} ${h.iface}` : h.name;
 }
 
+/**
+ * The plan's label without the interface the hop tag already names: `02 cni0 · bridged`,
+ * not `02 cni0 · bridged (cni0)`; `02 cali1f5c8e2a9b3 · veth`, not `· veth → cali1f5c8e2a9b3`.
+ */
+function planLabel(h: DiagramHop): string {
+  const label = h.plan?.label ?? '';
+  if (!h.iface) return label;
+  for (const tail of [` (${h.iface})`, ` → ${h.iface}`]) {
+    if (label.endsWith(tail)) return label.slice(0, -tail.length);
+  }
+  return label;
+}
+
 function encapText(r: HopReport): string {
   const e = r.encapsulation;
   if (!e) return '';
@@ -149,7 +162,7 @@ function encapText(r: HopReport): string {
 /** What was seen at `h`, relative to the hop before it. */
 function observedText(h: DiagramHop, prev: DiagramHop | undefined, firstProbes: number): string {
   const r = h.report;
-  if (!r) return h.plan ? `${h.plan.label} (no capture)` : 'no capture';
+  if (!r) return h.plan ? `${planLabel(h)} (no capture)` : 'no capture';
   const p = prev?.report;
   const parts: string[] = [];
   const action = h.plan?.action;
@@ -216,7 +229,7 @@ export function buildSequenceDiagram(input: SequenceDiagramInput): string {
     escapeMermaidText(`${hopTag(h)} · ${text}`, MAX_LABEL);
   const describe = (h: DiagramHop, prev: DiagramHop | undefined): string =>
     report || h.plan
-      ? label(h, report ? observedText(h, prev, firstProbes) : (h.plan?.label ?? ''))
+      ? label(h, report ? observedText(h, prev, firstProbes) : planLabel(h))
       : escapeMermaidText(hopTag(h), MAX_LABEL);
   const notSeenNote = (h: DiagramHop): string =>
     `${INDENT}Note over ${idOf(h)}: ${escapeMermaidText(`not seen at ${h.name}`, MAX_LABEL)}`;
@@ -239,7 +252,7 @@ export function buildSequenceDiagram(input: SequenceDiagramInput): string {
     if (missing < 0 || i < missing) {
       lines.push(`${pad()}${from}->>${to}: ${describe(h, prev)}`);
     } else if (i === missing) {
-      const planned = h.plan ? ` (planned: ${h.plan.label})` : '';
+      const planned = h.plan ? ` (planned: ${planLabel(h)})` : '';
       lines.push(`${pad()}${from}-x${to}: ${label(h, `not seen${planned}`)}`);
       lines.push(notSeenNote(h));
       if (i < hops.length - 1) {
@@ -249,8 +262,10 @@ export function buildSequenceDiagram(input: SequenceDiagramInput): string {
     } else if (h.report?.seen) {
       lines.push(`${pad()}${from}-->>${to}: ${describe(h, prev)}`);
     } else {
-      const planned = h.plan ? ` (planned: ${h.plan.label})` : '';
-      lines.push(`${pad()}${from}--x${to}: ${label(h, `not reached${planned}`)}`);
+      // The first missing hop says what was planned there; the greyed ones after it only
+      // that the probe never got there (their plan is in the plan view): short labels keep
+      // an 8-hop diagram readable beside the editor.
+      lines.push(`${pad()}${from}--x${to}: ${label(h, 'not reached')}`);
     }
   }
   if (inBand) lines.push(`${INDENT}end`);

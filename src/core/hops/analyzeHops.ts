@@ -17,6 +17,7 @@ import { buildSequenceDiagram } from '../diagram/sequenceDiagram';
 import { correlateRecords, type Correlation, type HopMatch, type ProbeSet } from './correlation';
 import { buildFindings, type HopEvidence } from './findings';
 import { HopRecords, isTextNoise } from './hopRecords';
+import { hopIcmpErrors } from './icmpErrors';
 import { describePacket, innermostIpIndex } from './packetObservation';
 import type { AnalysisReport, HopCapture, HopReport } from './types';
 
@@ -85,6 +86,7 @@ export function reportFromRecords(input: RecordsReportInput): AnalysisReport {
     if (report.seen && match.match === 'packet') {
       report.timeOffsetMs = timeOffsetMs(match.referenceTime, match.time);
     }
+    if (match.icmpErrors.length > 0) report.icmpErrors = hopIcmpErrors(match.icmpErrors);
     hops.push(report);
     evidence.push({
       probeReplies: match.probeReplies,

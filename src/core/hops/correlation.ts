@@ -19,6 +19,7 @@ import {
   echoSeqOfKey,
   requestKeyOfReply,
   type HopRecords,
+  type IcmpErrorRecord,
 } from './hopRecords';
 import { NumberIndex } from './numberIndex';
 
@@ -54,6 +55,13 @@ export interface HopMatch {
   /** Time of `record` here, and of the same probe packet at the reference hop (NaN: none). */
   time: number;
   referenceTime: number;
+  /** ICMP errors here whose quoted datagram is a probe packet, or of the probe's flow. */
+  icmpErrors: ProbeIcmpError[];
+}
+
+/** An ICMP error tied to the probe: `packet` when it quotes a probe packet, `flow` its flow. */
+export interface ProbeIcmpError extends IcmpErrorRecord {
+  about: MatchKind;
 }
 
 export interface Correlation {
@@ -71,6 +79,7 @@ const NONE: HopMatch = {
   seqRange: null,
   time: NaN,
   referenceTime: NaN,
+  icmpErrors: [],
 };
 
 /**
@@ -108,6 +117,7 @@ export class Correlator {
       const o = this.probe.ordinal.get(records.key(match.record));
       match.referenceTime = o >= 0 ? this.probe.times[o]! : NaN;
     }
+    match.icmpErrors = this.probe ? errorsAboutProbe(records, this.probe) : [];
     this.hops.push(match);
     return match;
   }
@@ -296,4 +306,14 @@ function scanHop(records: HopRecords, probe: ProbeState): HopMatch {
     sameFlowPackets,
     seqRange: probe.echo ? seqRange(requestKeys) : null,
   };
+}
+
+/** The hop's ICMP errors that were sent about the probe: by its packets' keys, else its flow. */
+function errorsAboutProbe(records: HopRecords, probe: ProbeState): ProbeIcmpError[] {
+  const out: ProbeIcmpError[] = [];
+  for (const e of records.icmpErrors) {
+    if (probe.ordinal.has(e.quotedKey)) out.push({ ...e, about: 'packet' });
+    else if (probe.flowHashes.has(e.quotedFlowHash)) out.push({ ...e, about: 'flow' });
+  }
+  return out;
 }

@@ -11,9 +11,16 @@ import { formatRoute, parseIpRouteLine } from '../netstate/ipRoute';
 import type { NodeState } from '../netstate/nodeState';
 import { linkByMac, lookupRoute, neighbourByMac } from '../netstate/nodeState';
 import type { IcmpLayer, Ipv4Layer, Packet } from '../packets/model';
+import { icmpErrorSentence } from './icmpErrors';
 import { matchPlanHops } from './planMatching';
 import type { ProbeSet } from './correlation';
-import type { AnalysisReport, HopCapture, HopEncapsulationSummary, HopReport } from './types';
+import type {
+  AnalysisReport,
+  HopCapture,
+  HopEncapsulationSummary,
+  HopIcmpError,
+  HopReport,
+} from './types';
 
 /** What a hop's scan noticed besides the probe, for sentences about why it was not seen. */
 export interface HopEvidence {
@@ -125,21 +132,26 @@ export function buildFindings(input: FindingsInput): string[] {
       );
       return;
     }
+    // An ICMP error about the probe is the probe's answer at this hop, not another packet.
+    const answered = hop.icmpErrors?.length ? icmpErrorSentence(hop.name, hop.icmpErrors) : '';
     if (i === probes.hopIndex) {
       out.push(`Following ${probes.keys.length} ${probes.description} from ${hop.name}.`);
     } else if (!hop.seen && evidence[i]!.issues.some((x) => x.fatal)) {
       out.push(
         `${hop.name} could not be read to the end, so not seeing the probe there is not counted as loss.`,
       );
+      if (answered) out.push(answered);
       return;
     } else if (!hop.seen) {
       out.push(notSeenSentence(input, i));
+      if (answered) out.push(answered);
       return;
     } else if (hop.match === 'flow') {
       if (evidence[i]!.flowNote) out.push(evidence[i]!.flowNote!);
     } else if (hop.probesSeen < probes.keys.length) {
       out.push(`${hop.probesSeen} of ${probes.keys.length} probe requests seen at ${hop.name}.`);
     }
+    if (answered) out.push(answered);
 
     if (prevTtl && hop.ttl !== null && prevTtl.ttl !== null && hop.ttl !== prevTtl.ttl) {
       out.push(
@@ -387,9 +399,16 @@ export interface LossExplanationInput {
 export function icmpErrorsIn(hop: string, packets: Iterable<Packet>): IcmpErrorSeen[] {
   const out: IcmpErrorSeen[] = [];
   for (const p of packets) {
-    const icmpAt = p.layers.findIndex(
-      (l) => l.kind === 'icmp' && (l.type.includes('unreachable') || l.type === 'time exceeded'),
-    );
+    // Called on every packet as a capture streams by: a plain loop, no closure.
+    const layers = p.layers;
+    let icmpAt = -1;
+    for (let k = 0; k < layers.length; k++) {
+      const l = layers[k]!;
+      if (l.kind === 'icmp' && (l.type.includes('unreachable') || l.type === 'time exceeded')) {
+        icmpAt = k;
+        break;
+      }
+    }
     if (icmpAt < 0) continue;
     const icmp = p.layers[icmpAt] as IcmpLayer;
     const ip = p.layers
@@ -637,12 +656,21 @@ function mtuSentence(
   const parts = [
     `Probe too big, ${between}: it is ${last.innerLength} bytes (IP length) at ${last.name}, larger than the MTU ${mtu} of ${dev}, where ${where} sends it; Linux sends ping and TCP with Don't Fragment set, so ${where} drops it instead of fragmenting it.`,
   ];
-  const fragNeeded = icmpErrors?.find(
-    (e) => e.type.includes('unreachable') && e.code === 4 && e.dst === plan.source.ip,
+  // Errors correlation tied to the probe (they quote it) first, then any seen on the way.
+  const tied = input.report.hops.flatMap((h) =>
+    (h.icmpErrors ?? [])
+      .filter((e) => e.about === 'packet' && tooBig(e))
+      .map((e) => ({ hop: h.name, src: e.from, dst: e.to, mtu: e.mtu, quotesProbe: true })),
   );
+  const fragNeeded =
+    tied[0] ??
+    icmpErrors?.find(
+      (e) => e.type.includes('unreachable') && e.code === 4 && e.dst === plan.source.ip,
+    );
   if (fragNeeded) {
+    const quoting = 'quotesProbe' in fragNeeded ? ' (it quotes the probe itself)' : '';
     parts.push(
-      `${upper(where)} answered ICMP "fragmentation needed"${fragNeeded.mtu !== null ? ` (next-hop MTU ${fragNeeded.mtu})` : ''} from ${fragNeeded.src} to ${fragNeeded.dst}, seen at ${fragNeeded.hop}.`,
+      `${upper(where)} answered ICMP "fragmentation needed"${fragNeeded.mtu !== null ? ` (next-hop MTU ${fragNeeded.mtu})` : ''} from ${fragNeeded.src} to ${fragNeeded.dst}, seen at ${fragNeeded.hop}${quoting}.`,
     );
   }
   const podLink = stateOf(state, plan.source.name)?.links.find(
@@ -667,6 +695,13 @@ function mtuSentence(
       : `Fix: set the pod MTU to ${mtu} or less.`;
   parts.push(fix);
   return parts.join(' ');
+}
+
+/** "Fragmentation needed" (ICMP) or "packet too big" (ICMPv6). */
+function tooBig(e: Pick<HopIcmpError, 'family' | 'type' | 'code'>): boolean {
+  return e.family === 'icmp'
+    ? e.type === 'unreachable' && e.code === 4
+    : e.type === 'packet too big';
 }
 
 function misrouteSentence(

@@ -12,7 +12,7 @@
  * Flows are the innermost IP addresses, protocol and ports (ICMP: the echo id), kept once per
  * distinct flow in a small table; records point at it.
  */
-import type { Layer, Packet } from '../packets/model';
+import type { Icmp6Layer, IcmpLayer, Layer, Packet } from '../packets/model';
 import { NumberIndex } from './numberIndex';
 import { innermostIpIndex, protocolOf, type IpLayer } from './packetObservation';
 
@@ -44,6 +44,33 @@ export interface FlowEntry {
   packets: number;
 }
 
+/**
+ * An ICMP error (destination unreachable, packet too big, time exceeded…) that quotes the
+ * datagram it was sent about, with the key and flow that datagram would have as a packet of
+ * its own: correlation ties the error to the probe when they are the probe's.
+ */
+export interface IcmpErrorRecord {
+  /** The error's own record index in the hop. */
+  record: number;
+  family: 'icmp' | 'icmp6';
+  /** As the decoder names it (`unreachable`, `time exceeded`, `packet too big`…). */
+  type: string;
+  code: number | null;
+  /** Next-hop MTU of "fragmentation needed", MTU of "packet too big". */
+  mtu: number | null;
+  /** Who sent the error, and to whom (the error's own IP addresses). */
+  from: string;
+  to: string;
+  /** The quoted datagram's addresses. */
+  quotedSrc: string;
+  quotedDst: string;
+  quotedKey: number;
+  quotedFlowHash: number;
+}
+
+/** ICMP errors kept per hop: enough to say why, never a whole flood. */
+const MAX_ICMP_ERRORS = 64;
+
 /** One block of CHUNK records, a typed array per column (one shape: fast monomorphic access). */
 class RecordChunk {
   readonly keys = new Float64Array(CHUNK);
@@ -67,6 +94,8 @@ export class HopRecords {
   /** Packets that were not IP (ARP, LLDP, …): counted and kept, never a probe. */
   nonIp = 0;
   readonly flows: FlowEntry[] = [];
+  /** ICMP errors that quote a datagram, in capture order (the first MAX_ICMP_ERRORS). */
+  readonly icmpErrors: IcmpErrorRecord[] = [];
   private readonly flowIndex = new NumberIndex();
   private readonly chunks: RecordChunk[] = [];
 
@@ -95,73 +124,16 @@ export class HopRecords {
     }
     const ip = layers[ipIndex] as IpLayer;
     const next = layers[ipIndex + 1];
-    let flags = 0;
+    const k = SCRATCH;
+    packetKey(ip, next, k);
+    let flags = k.flags;
     const ttl = ip.kind === 'ipv4' ? ip.ttl : ip.hopLimit;
     if (ttl !== undefined) {
       flags |= HAS_TTL;
       c.ttls[j] = ttl;
     }
-    let key: number;
-    let flowHash: number;
-    let ports: [number | null, number | null, number | null] = [null, null, null];
-    const ipId = ip.kind === 'ipv4' && ip.id !== undefined ? ip.id : -1;
-    const srcHash = hashString(FNV, ip.src);
-    const dstHash = hashString(FNV, ip.dst);
-    // Both orders: a flow and its reverse are different flows.
-    const addrHash = mix(srcHash, dstHash, 1);
-    const addrHash2 = mix(dstHash ^ 0x5bd1e995, srcHash, 2);
-    if (next === undefined) {
-      key = hashed(mix(addrHash, ipId, 0), mix(addrHash2, ipId, 1));
-      flowHash = hashed(mix(addrHash, 0, 0), addrHash2);
-    } else {
-      switch (next.kind) {
-        case 'icmp':
-        case 'icmp6': {
-          const family = next.kind === 'icmp6' ? 1 : 0;
-          const code = next.type === 'echo request' ? 1 : next.type === 'echo reply' ? 2 : 0;
-          const { id, seq } = next;
-          if (code === 1) flags |= ECHO_REQUEST;
-          else if (code === 2) flags |= ECHO_REPLY;
-          if (code !== 0 && id !== undefined && seq !== undefined && id < 65536 && seq < 65536) {
-            key = ((code * 2 + family) * 65536 + id) * 65536 + seq;
-          } else {
-            const t = hashString(mix(FNV, next.code ?? -1, ipId), next.type);
-            key = hashed(
-              mix(mix(t ^ addrHash, id ?? -1, seq ?? -1), family, 3),
-              mix(addrHash2, ipId, 4),
-            );
-          }
-          ports = [null, null, id ?? null];
-          flowHash = hashed(mix(addrHash, 7 + family, id ?? -1), mix(addrHash2, id ?? -1, 7));
-          break;
-        }
-        case 'tcp': {
-          const f = next.flags;
-          if (f !== undefined && f.includes('S') && !f.includes('.')) flags |= TCP_SYN;
-          // Ports and addresses are left out of the key: NAT rewrites them (see packetObservation).
-          const h1 = hashString(mix(FNV, next.seq ?? -1, next.ack ?? -1), f ?? '');
-          key = hashed(mix(h1, next.length ?? -1, 5), mix(FNV2, next.seq ?? -1, next.ack ?? -1));
-          ports = [next.srcPort, next.dstPort, null];
-          flowHash = hashed(mix(addrHash, 6, next.srcPort), mix(addrHash2, next.dstPort, 6));
-          break;
-        }
-        case 'udp': {
-          key = hashed(
-            mix(mix(addrHash, ipId, next.srcPort), next.dstPort, 17),
-            mix(addrHash2, ipId, next.dstPort),
-          );
-          ports = [next.srcPort, next.dstPort, null];
-          flowHash = hashed(mix(addrHash, 17, next.srcPort), mix(addrHash2, next.dstPort, 17));
-          break;
-        }
-        default: {
-          const proto = (ip.kind === 'ipv4' ? ip.proto : ip.nextHeader) ?? -1;
-          key = hashed(mix(addrHash, ipId, proto), mix(addrHash2, ipId, proto + 9));
-          flowHash = hashed(mix(addrHash, proto, 9), mix(addrHash2, proto, 9));
-          break;
-        }
-      }
-    }
+    const key = k.key;
+    const flowHash = k.flowHash;
     c.keys[j] = key;
     c.flags[j] = flags;
     c.lengths[j] = clampLength(packet.frameLength ?? outerLength(layers));
@@ -173,9 +145,9 @@ export class HopRecords {
         protocol: protocolOf(ip, next),
         src: ip.src,
         dst: ip.dst,
-        srcPort: ports[0],
-        dstPort: ports[1],
-        icmpId: ports[2],
+        srcPort: k.srcPort,
+        dstPort: k.dstPort,
+        icmpId: k.icmpId,
         hash: flowHash,
         firstRecord: i,
         packets: 0,
@@ -183,7 +155,50 @@ export class HopRecords {
     }
     this.flows[flow]!.packets++;
     c.flows[j] = flow;
+    if (
+      (next?.kind === 'icmp' || next?.kind === 'icmp6') &&
+      next.quoted !== undefined &&
+      this.icmpErrors.length < MAX_ICMP_ERRORS
+    ) {
+      this.addIcmpError(i, ip, next, next.quoted);
+    }
     return i;
+  }
+
+  /** Keeps an ICMP error with the key and flow its quoted datagram would have as a packet. */
+  private addIcmpError(
+    record: number,
+    ip: IpLayer,
+    icmp: IcmpLayer | Icmp6Layer,
+    quoted: Layer[],
+  ): void {
+    // Innermost, like the hop's own records: an error about a tunnel packet that quotes
+    // enough of it is about the pod packet inside.
+    const at = innermostIpIndex(quoted);
+    if (at < 0) return;
+    const inner = quoted[at] as IpLayer;
+    const k: KeyParts = {
+      key: 0,
+      flowHash: 0,
+      flags: 0,
+      srcPort: null,
+      dstPort: null,
+      icmpId: null,
+    };
+    packetKey(inner, quoted[at + 1], k);
+    this.icmpErrors.push({
+      record,
+      family: icmp.kind,
+      type: icmp.type,
+      code: icmp.code ?? null,
+      mtu: icmp.mtu ?? null,
+      from: ip.src,
+      to: ip.dst,
+      quotedSrc: inner.src,
+      quotedDst: inner.dst,
+      quotedKey: k.key,
+      quotedFlowHash: k.flowHash,
+    });
   }
 
   /** Logical key, NaN for packets without IP. */
@@ -281,6 +296,105 @@ function outerLength(layers: Layer[]): number | undefined {
     if (l.kind === 'ipv6') return l.length === undefined ? undefined : l.length + 40;
   }
   return undefined;
+}
+
+interface KeyParts {
+  key: number;
+  flowHash: number;
+  /** ECHO_REQUEST, ECHO_REPLY, TCP_SYN. */
+  flags: number;
+  srcPort: number | null;
+  dstPort: number | null;
+  icmpId: number | null;
+}
+
+/** Reused by `add` so that a record costs no allocation. */
+const SCRATCH: KeyParts = {
+  key: 0,
+  flowHash: 0,
+  flags: 0,
+  srcPort: null,
+  dstPort: null,
+  icmpId: null,
+};
+
+/**
+ * The logical key and flow hash of the packet whose innermost IP layer is `ip`, followed by
+ * `next`, written into `out` (see the header comment for what goes into each).
+ */
+function packetKey(ip: IpLayer, next: Layer | undefined, out: KeyParts): void {
+  let flags = 0;
+  let key: number;
+  let flowHash: number;
+  let srcPort: number | null = null;
+  let dstPort: number | null = null;
+  let icmpId: number | null = null;
+  const ipId = ip.kind === 'ipv4' && ip.id !== undefined ? ip.id : -1;
+  const srcHash = hashString(FNV, ip.src);
+  const dstHash = hashString(FNV, ip.dst);
+  // Both orders: a flow and its reverse are different flows.
+  const addrHash = mix(srcHash, dstHash, 1);
+  const addrHash2 = mix(dstHash ^ 0x5bd1e995, srcHash, 2);
+  if (next === undefined) {
+    key = hashed(mix(addrHash, ipId, 0), mix(addrHash2, ipId, 1));
+    flowHash = hashed(mix(addrHash, 0, 0), addrHash2);
+  } else {
+    switch (next.kind) {
+      case 'icmp':
+      case 'icmp6': {
+        const family = next.kind === 'icmp6' ? 1 : 0;
+        const code = next.type === 'echo request' ? 1 : next.type === 'echo reply' ? 2 : 0;
+        const { id, seq } = next;
+        if (code === 1) flags |= ECHO_REQUEST;
+        else if (code === 2) flags |= ECHO_REPLY;
+        if (code !== 0 && id !== undefined && seq !== undefined && id < 65536 && seq < 65536) {
+          key = ((code * 2 + family) * 65536 + id) * 65536 + seq;
+        } else {
+          const t = hashString(mix(FNV, next.code ?? -1, ipId), next.type);
+          key = hashed(
+            mix(mix(t ^ addrHash, id ?? -1, seq ?? -1), family, 3),
+            mix(addrHash2, ipId, 4),
+          );
+        }
+        icmpId = id ?? null;
+        flowHash = hashed(mix(addrHash, 7 + family, id ?? -1), mix(addrHash2, id ?? -1, 7));
+        break;
+      }
+      case 'tcp': {
+        const f = next.flags;
+        if (f !== undefined && f.includes('S') && !f.includes('.')) flags |= TCP_SYN;
+        // Ports and addresses are left out of the key: NAT rewrites them (see packetObservation).
+        const h1 = hashString(mix(FNV, next.seq ?? -1, next.ack ?? -1), f ?? '');
+        key = hashed(mix(h1, next.length ?? -1, 5), mix(FNV2, next.seq ?? -1, next.ack ?? -1));
+        srcPort = next.srcPort;
+        dstPort = next.dstPort;
+        flowHash = hashed(mix(addrHash, 6, next.srcPort), mix(addrHash2, next.dstPort, 6));
+        break;
+      }
+      case 'udp': {
+        key = hashed(
+          mix(mix(addrHash, ipId, next.srcPort), next.dstPort, 17),
+          mix(addrHash2, ipId, next.dstPort),
+        );
+        srcPort = next.srcPort;
+        dstPort = next.dstPort;
+        flowHash = hashed(mix(addrHash, 17, next.srcPort), mix(addrHash2, next.dstPort, 17));
+        break;
+      }
+      default: {
+        const proto = (ip.kind === 'ipv4' ? ip.proto : ip.nextHeader) ?? -1;
+        key = hashed(mix(addrHash, ipId, proto), mix(addrHash2, ipId, proto + 9));
+        flowHash = hashed(mix(addrHash, proto, 9), mix(addrHash2, proto, 9));
+        break;
+      }
+    }
+  }
+  out.key = key;
+  out.flowHash = flowHash;
+  out.flags = flags;
+  out.srcPort = srcPort;
+  out.dstPort = dstPort;
+  out.icmpId = icmpId;
 }
 
 const FNV = 0x811c9dc5;

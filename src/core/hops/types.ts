@@ -51,6 +51,32 @@ export interface HopReport {
   /** Innermost source / destination address of the probe here. */
   src: string | null;
   dst: string | null;
+  /**
+   * ICMP errors captured here that were sent about the probe (their quoted datagram is a
+   * probe packet, or of its flow). Present only when there are some.
+   */
+  icmpErrors?: HopIcmpError[];
+}
+
+/** An ICMP error tied to the probe at a hop (see core/hops/icmpErrors.ts). */
+export interface HopIcmpError {
+  family: 'icmp' | 'icmp6';
+  /** As decoded: `unreachable`, `time exceeded`, `destination unreachable`, `packet too big`. */
+  type: string;
+  code: number | null;
+  /** The error's sender and receiver. */
+  from: string;
+  to: string;
+  /** Next-hop MTU (fragmentation needed) or MTU (packet too big). */
+  mtu: number | null;
+  /** In words: `fragmentation needed, next-hop MTU 1450`. */
+  meaning: string;
+  /** `packet`: it quotes one of the probe packets; `flow`: a packet of the probe's flow. */
+  about: 'packet' | 'flow';
+  /** The quoted datagram's addresses, `10.244.0.5 → 10.244.1.4`. */
+  quoted: string;
+  /** How many such errors the hop holds. */
+  count: number;
 }
 
 export interface AnalysisReport {

@@ -241,9 +241,6 @@ class Parser implements TcpdumpTextParser {
     asm.begin();
     asm.c.reset(s, p, end);
     const ok = asm.body();
-    const pkt: Packet = hasTs
-      ? { ts: this.ts, tsKind: this.tsKind(), layers: asm.layers }
-      : { layers: asm.layers };
     if (!ok) {
       if (!stamped) this.report('line not understood');
       asm.layers.length = 0;
@@ -251,8 +248,22 @@ class Parser implements TcpdumpTextParser {
         asm.layers.push({ kind: 'raw', text: stamped ? s.slice(p, end) : s.slice(0, end).trim() });
       }
     }
-    if (asm.frameLength !== undefined) pkt.frameLength = asm.frameLength;
-    pkt.source = this.lineNo;
+    // Built whole, in this key order: a property added afterwards costs every packet a
+    // map transition and a property store of its own.
+    const layers = asm.layers;
+    const frameLength = asm.frameLength;
+    const source = this.lineNo;
+    let pkt: Packet;
+    if (hasTs) {
+      const ts = this.ts;
+      const tsKind = this.tsKind();
+      pkt =
+        frameLength !== undefined
+          ? { ts, tsKind, layers, frameLength, source }
+          : { ts, tsKind, layers, source };
+    } else {
+      pkt = frameLength !== undefined ? { layers, frameLength, source } : { layers, source };
+    }
     this.cur = pkt;
   }
 
