@@ -124,6 +124,38 @@ test('readable summary of the kind Calico cluster, with client-certificate auth'
   );
 });
 
+test("Service CIDR: from the kind cluster's kube-apiserver pod in --json and text; k3s says not readable", async () => {
+  const kc = kubeconfigFile(
+    standInKubeconfig(calico, certs, { clientCert: true, context: 'kind-ks-cloud' }),
+  );
+  const r = await run(['cluster', '--kubeconfig', kc, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as {
+    network: { details: Record<string, unknown>; evidence: string[] };
+  };
+  assert.equal(j.network.details['serviceCIDR'], '10.96.0.0/16');
+  assert.deepEqual(j.network.details['serviceCIDRs'], ['10.96.0.0/16']);
+  assert.ok(
+    j.network.evidence.includes(
+      'Service CIDR 10.96.0.0/16: Pod kube-system/kube-apiserver-ks-cloud-control-plane --service-cluster-ip-range',
+    ),
+    j.network.evidence.join('\n'),
+  );
+  const text = await run(['cluster', '--kubeconfig', kc]);
+  assert.match(
+    text.out,
+    /Service CIDR: 10\.96\.0\.0\/16 · pod CIDRs \(nodes\): 10\.244\.0\.0\/24, 10\.244\.1\.0\/24/,
+  );
+  const k3s = kubeconfigFile(standInKubeconfig(flannel, certs, { token: 'tok-admin' }));
+  const none = await run(['cluster', '--kubeconfig', k3s, '--json']);
+  const nj = JSON.parse(none.out) as {
+    network: { details: Record<string, unknown>; evidence: string[] };
+  };
+  assert.equal('serviceCIDR' in nj.network.details, false);
+  assert.ok(nj.network.evidence.some((e) => e.startsWith('Service CIDR not readable')));
+  assert.match((await run(['cluster', '--kubeconfig', k3s])).out, /Service CIDR: not readable/);
+});
+
 test('an exec credential plugin supplies the token', async () => {
   const plugin = join(certs.dir, 'token-plugin.sh');
   writeFileSync(
