@@ -64,9 +64,16 @@ function formatPicture(p: ClusterPicture): string {
     (p.network.cni === 'unknown' ? 'not detected' : 'not modelled by Podpath yet');
   out.push(`Network: ${p.network.cni}, ${mode}; kube-proxy: ${p.kubeProxy.mode}`);
   const details = Object.entries(p.network.details)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .filter(
+      ([k, v]) => v !== null && v !== undefined && typeof v !== 'object' && k !== 'serviceCIDR',
+    )
     .map(([k, v]) => `${k} ${String(v)}`);
   if (details.length) out.push(`  ${details.join(' · ')}`);
+  const svc = p.network.details['serviceCIDRs'];
+  const podCidrs = [...new Set(p.nodes.flatMap((n) => n.podCIDRs))];
+  out.push(
+    `  Service CIDR: ${Array.isArray(svc) && svc.length > 0 ? svc.join(', ') : 'not readable'} · pod CIDRs (nodes): ${podCidrs.join(', ') || 'none set'}`,
+  );
   for (const e of [...p.network.evidence, ...p.kubeProxy.evidence]) out.push(`  - ${e}`);
   out.push('', `Nodes (${p.nodes.length})`);
   out.push(

@@ -97,6 +97,35 @@ export const CALICO_CRD_RESOURCES: ResourceType[] = [
   },
 ];
 
+/**
+ * API groups a newer or Calico-operator cluster serves besides the CRD pools: the v3 pools of
+ * the Calico API server, the operator's Installation and networking.k8s.io ServiceCIDRs (GA
+ * in 1.33). Left out of the default set so that tests also see them absent (404).
+ */
+export const NETWORK_EXTRA_RESOURCES: ResourceType[] = [
+  {
+    group: 'projectcalico.org',
+    version: 'v3',
+    resource: 'ippools',
+    kind: 'IPPool',
+    namespaced: false,
+  },
+  {
+    group: 'operator.tigera.io',
+    version: 'v1',
+    resource: 'installations',
+    kind: 'Installation',
+    namespaced: false,
+  },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    resource: 'servicecidrs',
+    kind: 'ServiceCIDR',
+    namespaced: false,
+  },
+];
+
 export interface Certificates {
   dir: string;
   caFile: string;

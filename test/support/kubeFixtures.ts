@@ -54,3 +54,22 @@ export function k3sFlannelObjects(): Json[] {
     ]),
   ];
 }
+
+/** The recorded dual-stack `kubernetes` ServiceCIDR (v1alpha1 then), served as the GA v1. */
+export function serviceCidrObject(): Json {
+  const [o] = yamlObjects('spiderpool-docs_servicecidr-kubernetes_dual-stack_v1alpha1.yaml', [
+    'ServiceCIDR',
+  ]);
+  return { ...(o ?? {}), apiVersion: 'networking.k8s.io/v1' };
+}
+
+/** kube-system/kubeadm-config (constructed from the documented format, see SOURCES.md). */
+export function kubeadmConfigMap(): Json {
+  const [o] = yamlObjects('constructed_kubeadm-config-configmap_v1beta4.yaml', ['ConfigMap']);
+  return o ?? {};
+}
+
+/** The projectcalico.org/v3 IPPools of one of calico's confd test inputs. */
+export function calicoV3Pools(file: string): Json[] {
+  return yamlObjects(file, ['IPPool']);
+}

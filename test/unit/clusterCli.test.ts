@@ -2,7 +2,7 @@
 // kind, and each error said in one line on stderr with exit 2 (within 10 s, never a hang).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { main } from '../../src/cli';
@@ -124,6 +124,38 @@ test('readable summary of the kind Calico cluster, with client-certificate auth'
   );
 });
 
+test("Service CIDR: from the kind cluster's kube-apiserver pod in --json and text; k3s says not readable", async () => {
+  const kc = kubeconfigFile(
+    standInKubeconfig(calico, certs, { clientCert: true, context: 'kind-ks-cloud' }),
+  );
+  const r = await run(['cluster', '--kubeconfig', kc, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as {
+    network: { details: Record<string, unknown>; evidence: string[] };
+  };
+  assert.equal(j.network.details['serviceCIDR'], '10.96.0.0/16');
+  assert.deepEqual(j.network.details['serviceCIDRs'], ['10.96.0.0/16']);
+  assert.ok(
+    j.network.evidence.includes(
+      'Service CIDR 10.96.0.0/16: Pod kube-system/kube-apiserver-ks-cloud-control-plane --service-cluster-ip-range',
+    ),
+    j.network.evidence.join('\n'),
+  );
+  const text = await run(['cluster', '--kubeconfig', kc]);
+  assert.match(
+    text.out,
+    /Service CIDR: 10\.96\.0\.0\/16 · pod CIDRs \(nodes\): 10\.244\.0\.0\/24, 10\.244\.1\.0\/24/,
+  );
+  const k3s = kubeconfigFile(standInKubeconfig(flannel, certs, { token: 'tok-admin' }));
+  const none = await run(['cluster', '--kubeconfig', k3s, '--json']);
+  const nj = JSON.parse(none.out) as {
+    network: { details: Record<string, unknown>; evidence: string[] };
+  };
+  assert.equal('serviceCIDR' in nj.network.details, false);
+  assert.ok(nj.network.evidence.some((e) => e.startsWith('Service CIDR not readable')));
+  assert.match((await run(['cluster', '--kubeconfig', k3s])).out, /Service CIDR: not readable/);
+});
+
 test('an exec credential plugin supplies the token', async () => {
   const plugin = join(certs.dir, 'token-plugin.sh');
   writeFileSync(
@@ -228,14 +260,36 @@ test('a missing exec plugin is named, with how to install it', async () => {
   );
 });
 
-test('an exec plugin that never answers is cut off within 10 s', async () => {
+test('an exec plugin that never answers is named, cut off within 10 s, and killed with its children', async () => {
   const plugin = join(certs.dir, 'hanging-plugin.sh');
-  writeFileSync(plugin, '#!/bin/sh\nsleep 60\n');
+  const pids = join(certs.dir, 'hanging-plugin.pids');
+  // A script plugin whose child does the waiting, as wrappers around a login flow do: killing
+  // only the script would leave the child holding the pipes.
+  writeFileSync(plugin, `#!/bin/sh\nsleep 600 &\necho $$ $! > ${pids}\nwait\n`);
+  chmodSync(plugin, 0o755);
+  const kc = kubeconfigFile(standInKubeconfig(flannel, certs, { exec: { command: plugin } }));
+  const r = await run(['cluster', '--kubeconfig', kc]);
+  assertOneLineFailure(
+    r,
+    /credential plugin '.*hanging-plugin\.sh' of user '.*' did not answer within 7 s and was stopped/,
+  );
+  const started = readFileSync(pids, 'utf8').trim().split(/\s+/).map(Number);
+  assert.equal(started.length, 2);
+  for (const pid of started) {
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    // Gone, or at most a zombie waiting for its parent to read its status.
+    assert.ok(stat === '' || / Z /.test(stat), `plugin process ${pid} still runs: ${stat}`);
+  }
+});
+
+test('an exec plugin that fails says so with its stderr', async () => {
+  const plugin = join(certs.dir, 'failing-plugin.sh');
+  writeFileSync(plugin, '#!/bin/sh\necho "error: SSO session expired" >&2\nexit 3\n');
   chmodSync(plugin, 0o755);
   const kc = kubeconfigFile(standInKubeconfig(flannel, certs, { exec: { command: plugin } }));
   assertOneLineFailure(
     await run(['cluster', '--kubeconfig', kc]),
-    /credential plugin .* did not answer within 7 s/,
+    /credential plugin '.*failing-plugin\.sh' .* failed \(exit code 3\): error: SSO session expired/,
   );
 });
 

@@ -15,6 +15,7 @@ import type { ClusterObjects, NetworkDetection } from './types';
 export { detectKubeProxy } from './kubeProxy';
 export { summarizeNode, summarizePod, providerFromId } from './summaries';
 export { planInputFromCluster } from './clusterPlan';
+export { readServiceCidr, withServiceCidr } from './serviceCidr';
 
 function withLists(objects: Partial<ClusterObjects> | null | undefined): ClusterObjects {
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

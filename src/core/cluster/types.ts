@@ -14,13 +14,17 @@ export interface ClusterObjects {
   /**
    * v1 ConfigMap JSON: kube-flannel/kube-flannel-cfg, kube-system/kube-flannel-cfg,
    * kube-system/kube-proxy, kube-system/kube-proxy-config (EKS), kube-system/cilium-config,
-   * kube-system/calico-config.
+   * kube-system/calico-config, kube-system/kubeadm-config (Service CIDR).
    */
   configMaps: unknown[];
   /** projectcalico.org/v3 and crd.projectcalico.org/v1 IPPool JSON. */
   ipPools: unknown[];
   /** operator.tigera.io/v1 Installation JSON. */
   installations: unknown[];
+  /** networking.k8s.io/v1 ServiceCIDR JSON (Kubernetes 1.33+), for the Service CIDR. */
+  serviceCidrs?: unknown[];
+  /** kube-system Pods labelled `component=kube-apiserver` (kubeadm static pods). */
+  apiServerPods?: unknown[];
 }
 
 export interface NodeSummary {

@@ -101,6 +101,12 @@ export interface RunOptions {
    * by default children die with the CLI or the extension host.
    */
   outliveParent?: boolean;
+  /**
+   * Run the child in its own process group and signal the whole group on timeout or cancel:
+   * a shell script's children (a `sleep` under `sh`) would otherwise outlive it, keep its
+   * pipes open and hold the result until they end (credential plugins are often scripts).
+   */
+  killGroup?: boolean;
 }
 
 export interface RunResult {
@@ -129,6 +135,19 @@ export interface ToolProcess {
 /** Stderr kept for the error message; the rest is still passed to onStderrLine. */
 const MAX_STDERR = 64 * 1024;
 const DEFAULT_FORCE_KILL_MS = 2000;
+
+/** Process groups started with `killGroup` and still alive: killed if this process exits. */
+const liveGroups = new Set<number>();
+let exitHookSet = false;
+
+function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
 
 function firstLines(text: string, n: number): string {
   return text.split('\n').slice(0, n).join('\n');
@@ -217,6 +236,7 @@ export class ProcessRunner {
         killSignal: options.killSignal ?? 'SIGTERM',
         forceKillAfterDelay: options.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS,
         cleanup: !options.outliveParent,
+        detached: options.killGroup === true,
         env: options.env,
         extendEnv: options.env === undefined,
         cwd: options.cwd,
@@ -256,11 +276,45 @@ export class ProcessRunner {
       onSpawned(child.pid);
       this.running.set(child, cancel);
       if (stopWith) child.kill(stopWith);
+      const pgid = options.killGroup ? child.pid : undefined;
+      const groupTimers: NodeJS.Timeout[] = [];
+      let groupEnded = false;
+      const endGroup = (): void => {
+        groupEnded = true;
+        const signal = options.killSignal ?? 'SIGTERM';
+        signalGroup(pgid, signal);
+        const force = setTimeout(
+          () => signalGroup(pgid, 'SIGKILL'),
+          options.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS,
+        );
+        force.unref();
+        groupTimers.push(force);
+      };
+      if (pgid !== undefined) {
+        liveGroups.add(pgid);
+        if (!exitHookSet) {
+          exitHookSet = true;
+          process.once('exit', () => liveGroups.forEach((g) => signalGroup(g, 'SIGKILL')));
+        }
+        if (execaOptions.timeout) {
+          const t = setTimeout(endGroup, execaOptions.timeout);
+          t.unref();
+          groupTimers.push(t);
+        }
+        execaOptions.cancelSignal?.addEventListener('abort', endGroup, { once: true });
+      }
       let result: Result;
       try {
         result = await child;
       } finally {
         this.running.delete(child);
+        if (pgid !== undefined) {
+          groupTimers.forEach(clearTimeout);
+          execaOptions.cancelSignal?.removeEventListener('abort', endGroup);
+          // A timed-out or cancelled leader takes what it left in its group with it.
+          if (groupEnded) signalGroup(pgid, 'SIGKILL');
+          liveGroups.delete(pgid);
+        }
       }
       const stdout = typeof result.stdout === 'string' ? result.stdout : '';
       const stderr = typeof result.stderr === 'string' ? result.stderr : '';

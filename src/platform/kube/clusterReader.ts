@@ -10,6 +10,7 @@ import {
   detectNetwork,
   summarizeNode,
   summarizePod,
+  withServiceCidr,
 } from '../../core/cluster/detect';
 import type {
   ClusterObjects,
@@ -32,10 +33,16 @@ export const KUBE_PATHS = {
   pods: '/api/v1/pods',
   daemonSets: '/apis/apps/v1/daemonsets',
   configMap: (ns: string, name: string) => `/api/v1/namespaces/${ns}/configmaps/${name}`,
+  configMaps: (ns: string) => `/api/v1/namespaces/${ns}/configmaps`,
+  podsIn: (ns: string) => `/api/v1/namespaces/${ns}/pods`,
   ipPoolsCrd: '/apis/crd.projectcalico.org/v1/ippools',
   ipPoolsV3: '/apis/projectcalico.org/v3/ippools',
   installations: '/apis/operator.tigera.io/v1/installations',
+  serviceCidrs: '/apis/networking.k8s.io/v1/servicecidrs',
 } as const;
+
+/** The kubeadm static pod whose flags carry the Service CIDR (kube-system, this label). */
+export const API_SERVER_POD_SELECTOR = 'component=kube-apiserver';
 
 /** The ConfigMaps detection reads (namespace, name). */
 export const NETWORK_CONFIGMAPS: readonly [string, string][] = [
@@ -45,6 +52,7 @@ export const NETWORK_CONFIGMAPS: readonly [string, string][] = [
   ['kube-system', 'kube-proxy-config'],
   ['kube-system', 'cilium-config'],
   ['kube-system', 'calico-config'],
+  ['kube-system', 'kubeadm-config'],
 ];
 
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
@@ -118,6 +126,32 @@ export function slimPod(raw: unknown): Json {
   };
 }
 
+/**
+ * `withoutBookkeeping` that also stamps the list's type on the item: the apiserver leaves
+ * `kind`/`apiVersion` off the items of a typed list (the list carries them), and detection
+ * tells a Calico v3 pool from a v1 CRD pool by its apiVersion.
+ */
+export function typed(kind: string, apiVersion: string): (raw: unknown) => Json {
+  return (raw) => ({ ...withoutBookkeeping(raw), kind, apiVersion });
+}
+
+/** A kube-apiserver Pod with only its containers' command and args (the Service CIDR flag). */
+export function slimApiServerPod(raw: unknown): Json {
+  const p = obj(raw);
+  const containers = Array.isArray(obj(p['spec'])['containers'])
+    ? (obj(p['spec'])['containers'] as unknown[])
+    : [];
+  return {
+    kind: 'Pod',
+    metadata: slimMetadata(obj(p['metadata']), false),
+    spec: {
+      containers: containers
+        .map(obj)
+        .map((c) => ({ name: c['name'], command: c['command'], args: c['args'] })),
+    },
+  };
+}
+
 /** Any object without its managedFields and last-applied annotation (for YAML and detection). */
 export function withoutBookkeeping(raw: unknown): Json {
   const o = { ...obj(raw) };
@@ -137,13 +171,13 @@ export interface NetworkObjectsResult {
 }
 
 /**
- * The non-node objects detection needs. Absent CRDs and ConfigMaps are simply absent; a
+ * The non-node objects detection needs, read once (`podpath cluster`; the live session
+ * watches the same objects itself). Absent CRDs and ConfigMaps are simply absent; a
  * forbidden one is noted in `problems` and detection goes on with the rest.
  */
 export async function readNetworkObjects(
   client: ClusterClient,
   signal?: AbortSignal,
-  options: { daemonSets?: boolean } = {},
 ): Promise<NetworkObjectsResult> {
   const problems: string[] = [];
   const optional = async <T>(what: () => Promise<T>, absent: T): Promise<T> => {
@@ -158,27 +192,75 @@ export async function readNetworkObjects(
       throw e;
     }
   };
-  const list = (path: string, resource: string) =>
+  const list = (path: string, resource: string, keep: (raw: unknown) => Json) =>
     optional(
+      async () => (await client.list(path, { verb: 'list', resource }, keep, { signal })).items,
+      [] as unknown[],
+    );
+  // The Service CIDR's sources are often closed to ordinary users (kube-system pods, a
+  // managed control plane): unreadable means "not readable", not a problem worth a warning.
+  const quiet = async (what: () => Promise<unknown[]>): Promise<unknown[]> => {
+    try {
+      return await what();
+    } catch (e) {
+      if (e instanceof KubeError && ['not-found', 'forbidden', 'server'].includes(e.kind))
+        return [];
+      throw e;
+    }
+  };
+  const serviceCidrsP = () =>
+    quiet(
       async () =>
         (
-          await client.list(path, { verb: 'list', resource }, withoutBookkeeping, {
-            signal,
-          })
+          await client.list(
+            KUBE_PATHS.serviceCidrs,
+            { verb: 'list', resource: 'servicecidrs.networking.k8s.io' },
+            typed('ServiceCIDR', 'networking.k8s.io/v1'),
+            { signal },
+          )
         ).items,
-      [] as unknown[],
+    );
+  const apiServerPodsP = () =>
+    quiet(
+      async () =>
+        (
+          await client.list(
+            KUBE_PATHS.podsIn('kube-system'),
+            { verb: 'list', resource: 'pods', namespace: 'kube-system' },
+            slimApiServerPod,
+            { signal, labelSelector: API_SERVER_POD_SELECTOR },
+          )
+        ).items,
     );
   const configMap = (ns: string, name: string) => {
     const purpose: RequestPurpose = { verb: 'get', resource: 'configmaps', namespace: ns, name };
     return optional(() => client.get(KUBE_PATHS.configMap(ns, name), purpose, signal), null);
   };
-  const [daemonSets, crdPools, v3Pools, installations, ...configMaps] = await Promise.all([
-    // The live session watches DaemonSets itself and passes daemonSets: false.
-    options.daemonSets === false ? Promise.resolve([]) : list(KUBE_PATHS.daemonSets, 'daemonsets'),
-    list(KUBE_PATHS.ipPoolsCrd, 'ippools.crd.projectcalico.org'),
-    list(KUBE_PATHS.ipPoolsV3, 'ippools.projectcalico.org'),
-    list(KUBE_PATHS.installations, 'installations.operator.tigera.io'),
-    ...NETWORK_CONFIGMAPS.map(([ns, name]) => configMap(ns, name)),
+  // One Promise.all: when a required read fails, the others' rejections are still handled.
+  const [
+    [serviceCidrs, apiServerPods],
+    [daemonSets, crdPools, v3Pools, installations, ...configMaps],
+  ] = await Promise.all([
+    Promise.all([serviceCidrsP(), apiServerPodsP()]),
+    Promise.all([
+      list(KUBE_PATHS.daemonSets, 'daemonsets', typed('DaemonSet', 'apps/v1')),
+      list(
+        KUBE_PATHS.ipPoolsCrd,
+        'ippools.crd.projectcalico.org',
+        typed('IPPool', 'crd.projectcalico.org/v1'),
+      ),
+      list(
+        KUBE_PATHS.ipPoolsV3,
+        'ippools.projectcalico.org',
+        typed('IPPool', 'projectcalico.org/v3'),
+      ),
+      list(
+        KUBE_PATHS.installations,
+        'installations.operator.tigera.io',
+        typed('Installation', 'operator.tigera.io/v1'),
+      ),
+      ...NETWORK_CONFIGMAPS.map(([ns, name]) => configMap(ns, name)),
+    ]),
   ]);
   return {
     objects: {
@@ -186,6 +268,8 @@ export async function readNetworkObjects(
       ipPools: [...v3Pools, ...crdPools],
       installations,
       configMaps: configMaps.filter((c) => c !== null).map(withoutBookkeeping),
+      serviceCidrs,
+      apiServerPods,
     },
     problems,
   };
@@ -229,7 +313,7 @@ export async function readClusterPicture(
     server: client.server,
     nodes: nodes.items.map(summarizeNode),
     pods: pods.pods,
-    network: detectNetwork(objects),
+    network: withServiceCidr(detectNetwork(objects), objects),
     kubeProxy: detectKubeProxy(objects),
     problems: [...(pods.problem ? [pods.problem] : []), ...network.problems],
   };

@@ -1,8 +1,11 @@
 /**
  * One live cluster for the Clusters view: the node list (watched), the pods of the nodes the
  * person expanded (watched, each with `fieldSelector=spec.nodeName=<node>`, never every pod
- * of the cluster), and the network picture (DaemonSets watched; ConfigMaps, IP pools and the
- * operator's Installation re-read when a DaemonSet changes or on refresh). Objects are slimmed
+ * of the cluster), and the network picture, re-detected whenever one of its objects changes:
+ * DaemonSets, each network ConfigMap (one watch per name, `fieldSelector=metadata.name=`),
+ * Calico IP pools in both API groups, the operator's Installation and the ServiceCIDRs are
+ * all watched; a CRD the cluster does not serve is absent, not an error. The kube-apiserver
+ * pod (the last source of the Service CIDR) is read once and on refresh. Objects are slimmed
  * as they arrive (clusterReader.ts), so a 5,000-node cluster stays small.
  */
 import { stringify } from 'yaml';
@@ -11,6 +14,7 @@ import {
   detectNetwork,
   summarizeNode,
   summarizePod,
+  withServiceCidr,
 } from '../../core/cluster/detect';
 import type {
   KubeProxyDetection,
@@ -19,12 +23,14 @@ import type {
   PodSummary,
 } from '../../core/cluster/types';
 import {
+  API_SERVER_POD_SELECTOR,
   KUBE_PATHS,
-  readNetworkObjects,
+  NETWORK_CONFIGMAPS,
+  slimApiServerPod,
   slimNode,
   slimPod,
+  typed,
   withoutBookkeeping,
-  type NetworkObjectsResult,
 } from './clusterReader';
 import { ClusterClient, KubeError, type KubeConfigSet } from './kubeClient';
 import { LiveList, type ConnectionState } from './liveList';
@@ -43,6 +49,8 @@ export interface SessionOptions {
   log?: (line: string) => void;
   backoffMs?: number;
   watchdogMs?: number;
+  /** How long network events are gathered before re-detecting (default 300 ms). */
+  networkSettleMs?: number;
 }
 
 type Slim = Record<string, unknown>;
@@ -50,9 +58,17 @@ type Slim = Record<string, unknown>;
 export class ClusterSession {
   readonly client: ClusterClient;
   readonly nodes: LiveList<Slim>;
-  private readonly daemonSets: LiveList<Slim>;
+  /** Every watched object detection reads, by role. */
+  private readonly net: {
+    daemonSets: LiveList<Slim>;
+    configMaps: LiveList<Slim>[];
+    ipPoolsV3: LiveList<Slim>;
+    ipPoolsCrd: LiveList<Slim>;
+    installations: LiveList<Slim>;
+    serviceCidrs: LiveList<Slim>;
+  };
   private readonly podLists = new Map<string, LiveList<Slim>>();
-  private networkObjects: Promise<NetworkObjectsResult> | undefined;
+  private apiServerPods: Promise<unknown[]> | undefined;
   private networkTimer: NodeJS.Timeout | undefined;
   private started = false;
 
@@ -74,14 +90,68 @@ export class ClusterSession {
       onChange: () => o.onChange({ kind: 'nodes' }),
       onState: () => o.onChange({ kind: 'state' }),
     });
-    this.daemonSets = new LiveList({
-      ...common,
-      path: KUBE_PATHS.daemonSets,
-      purpose: { verb: 'list', resource: 'daemonsets' },
-      keep: withoutBookkeeping,
-      log,
-      onChange: () => this.networkChanged(),
-    });
+    const watched = (
+      path: string,
+      resource: string,
+      type: [kind: string, apiVersion: string],
+      more: { fieldSelector?: string; optional?: boolean; namespace?: string } = {},
+    ) =>
+      new LiveList<Slim>({
+        ...common,
+        path,
+        purpose: { verb: 'list', resource, namespace: more.namespace },
+        fieldSelector: more.fieldSelector,
+        optional: more.optional,
+        keep: typed(...type),
+        log,
+        onChange: () => this.networkChanged(),
+      });
+    this.net = {
+      daemonSets: watched(KUBE_PATHS.daemonSets, 'daemonsets', ['DaemonSet', 'apps/v1']),
+      // One watch per ConfigMap name: a namespace's other ConfigMaps are none of our business.
+      configMaps: NETWORK_CONFIGMAPS.map(([ns, name]) =>
+        watched(KUBE_PATHS.configMaps(ns), 'configmaps', ['ConfigMap', 'v1'], {
+          namespace: ns,
+          fieldSelector: `metadata.name=${name}`,
+        }),
+      ),
+      ipPoolsV3: watched(
+        KUBE_PATHS.ipPoolsV3,
+        'ippools.projectcalico.org',
+        ['IPPool', 'projectcalico.org/v3'],
+        { optional: true },
+      ),
+      ipPoolsCrd: watched(
+        KUBE_PATHS.ipPoolsCrd,
+        'ippools.crd.projectcalico.org',
+        ['IPPool', 'crd.projectcalico.org/v1'],
+        { optional: true },
+      ),
+      installations: watched(
+        KUBE_PATHS.installations,
+        'installations.operator.tigera.io',
+        ['Installation', 'operator.tigera.io/v1'],
+        { optional: true },
+      ),
+      serviceCidrs: watched(
+        KUBE_PATHS.serviceCidrs,
+        'servicecidrs.networking.k8s.io',
+        ['ServiceCIDR', 'networking.k8s.io/v1'],
+        { optional: true },
+      ),
+    };
+  }
+
+  private networkLists(): LiveList<Slim>[] {
+    const n = this.net;
+    return [
+      n.daemonSets,
+      ...n.configMaps,
+      n.ipPoolsV3,
+      n.ipPoolsCrd,
+      n.installations,
+      n.serviceCidrs,
+    ];
   }
 
   get context(): string {
@@ -97,7 +167,7 @@ export class ClusterSession {
     if (this.started) return;
     this.started = true;
     this.nodes.start();
-    this.daemonSets.start();
+    for (const l of this.networkLists()) l.start();
   }
 
   /** Node rows, sorted by name. */
@@ -151,32 +221,66 @@ export class ClusterSession {
     return [...this.podLists.keys()];
   }
 
-  /** CNI, mode and kube-proxy mode from the current nodes, DaemonSets and network objects. */
+  /** CNI, mode, Service CIDR and kube-proxy mode from the watched nodes and network objects. */
   async network(): Promise<NetworkPicture> {
-    this.networkObjects ??= readNetworkObjects(this.client, undefined, { daemonSets: false });
-    const read = await this.networkObjects;
-    await this.daemonSets.firstSync;
+    const lists = this.networkLists();
+    await Promise.all(lists.map((l) => l.firstSync));
+    const items = (l: LiveList<Slim>) => [...l.items.values()];
+    const n = this.net;
     const objects = {
-      ...read.objects,
       nodes: [...this.nodes.items.values()],
-      daemonSets: [...this.daemonSets.items.values()],
+      daemonSets: items(n.daemonSets),
+      configMaps: n.configMaps.flatMap(items),
+      ipPools: [...items(n.ipPoolsV3), ...items(n.ipPoolsCrd)],
+      installations: items(n.installations),
+      serviceCidrs: items(n.serviceCidrs),
+      apiServerPods: await this.readApiServerPods(),
     };
-    const problems = [...read.problems];
-    const ds = this.daemonSets.state;
-    if (ds.kind === 'failed') problems.push(ds.why);
-    return { network: detectNetwork(objects), kubeProxy: detectKubeProxy(objects), problems };
+    const problems: string[] = [];
+    for (const l of lists) {
+      const st = l.state;
+      // A ServiceCIDR list closed to this user only makes the Service CIDR "not readable".
+      if (st.kind === 'failed' && l !== n.serviceCidrs && !problems.includes(st.why)) {
+        problems.push(st.why);
+      }
+    }
+    return {
+      network: withServiceCidr(detectNetwork(objects), objects),
+      kubeProxy: detectKubeProxy(objects),
+      problems,
+    };
   }
 
-  /** Re-reads the network objects (refresh). */
+  /** The kube-apiserver static pods (their flags), read once: they change with an upgrade. */
+  private readApiServerPods(): Promise<unknown[]> {
+    this.apiServerPods ??= this.client
+      .list(
+        KUBE_PATHS.podsIn('kube-system'),
+        { verb: 'list', resource: 'pods', namespace: 'kube-system' },
+        slimApiServerPod,
+        { labelSelector: API_SERVER_POD_SELECTOR },
+      )
+      .then(
+        (r) => r.items,
+        // Often forbidden (kube-system) or absent (managed control planes): not readable.
+        () => [],
+      );
+    return this.apiServerPods;
+  }
+
+  /** Re-detects the network (refresh; the kube-apiserver pod is read again). */
   refreshNetwork(): void {
-    this.networkObjects = undefined;
+    this.apiServerPods = undefined;
     this.o.onChange({ kind: 'network' });
   }
 
   private networkChanged(): void {
-    // A DaemonSet rollout sends a burst of MODIFIED events; re-read once it settles.
+    // A rollout or an edit sends a burst of events; re-detect once they settle.
     clearTimeout(this.networkTimer);
-    this.networkTimer = setTimeout(() => this.refreshNetwork(), 500);
+    this.networkTimer = setTimeout(
+      () => this.o.onChange({ kind: 'network' }),
+      this.o.networkSettleMs ?? 300,
+    );
     this.networkTimer.unref?.();
   }
 
@@ -199,7 +303,7 @@ export class ClusterSession {
   dispose(): void {
     clearTimeout(this.networkTimer);
     this.nodes.stop();
-    this.daemonSets.stop();
+    for (const l of this.networkLists()) l.stop();
     for (const l of this.podLists.values()) l.stop();
     this.podLists.clear();
   }

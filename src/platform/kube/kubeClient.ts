@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 // Deep imports keep the generated API clients (most of the package) out of the bundle.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
+import { runTool, ToolError } from '../exec/runner';
 
 export type KubeErrorKind =
   | 'config'
@@ -148,7 +149,11 @@ export class ClusterClient {
   readonly context: string;
   readonly server: string;
   readonly user: string;
-  private readonly kc: KubeConfig;
+  private readonly kc: PluginKubeConfig;
+  /** The user's exec credential plugin, which we run ourselves (see execCredential). */
+  private readonly exec: ExecPlugin | undefined;
+  private credential: Promise<ExecCredentialStatus> | undefined;
+  private credentialExpires = 0;
 
   /** @throws KubeError `config` when the context, its cluster or its user is missing. */
   constructor(set: KubeConfigSet, contextName?: string) {
@@ -176,10 +181,15 @@ export class ClusterClient {
         `Context '${name}' names user '${ctx.user}', which no kubeconfig file (${describeFiles(set.files)}) defines.`,
       );
     }
-    this.kc = new KubeConfig();
+    const user = set.merged.getUser(ctx.user);
+    this.exec = execPluginOf(user);
+    this.kc = new PluginKubeConfig();
+    if (this.exec) this.kc.credential = () => this.execCredential();
     this.kc.loadFromOptions({
       clusters: [cluster],
-      users: set.merged.getUsers().filter((u) => u.name === ctx.user),
+      // client-node 1.4 spawns exec plugins without a timeout and never kills a hung one;
+      // the plugin is run through our runner instead, so it goes without its exec entry.
+      users: user ? [this.exec ? { ...user, exec: undefined, authProvider: undefined } : user] : [],
       contexts: [ctx],
       currentContext: name,
     });
@@ -352,6 +362,7 @@ export class ClusterClient {
     const what = describePurpose(purpose);
     switch (code) {
       case 401:
+        this.credential = undefined;
         return new KubeError('unauthorized', this.unauthorizedText(), code);
       case 403:
         return new KubeError(
@@ -393,37 +404,97 @@ export class ClusterClient {
   /** Runs the user's auth (exec plugin, token file…) into `opts`, or says why it failed. */
   private async authenticate(opts: https.RequestOptions): Promise<void> {
     try {
+      // The plugin has its own deadline (and is killed at it); this one is a backstop.
       await withDeadline(
         this.kc.applyToHTTPSOptions(opts),
-        REQUEST_TIMEOUT_MS,
+        REQUEST_TIMEOUT_MS + 2_000,
         () =>
           new KubeError(
-            'exec-plugin',
-            `The credential plugin of user '${this.user}' did not answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
+            'config',
+            `Reading the credentials of user '${this.user}' took longer than ${REQUEST_TIMEOUT_MS / 1000 + 2} s.`,
           ),
       );
     } catch (e) {
       if (e instanceof KubeError) throw e;
-      const u = this.kc.getCurrentUser();
-      const plugin = u?.exec?.command ?? u?.authProvider?.config?.exec?.command;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (plugin && code === 'ENOENT') {
-        throw new KubeError(
-          'exec-plugin',
-          `The kubeconfig user '${this.user}' needs the credential plugin '${plugin}', which is not installed or not on PATH${pluginHint(plugin)}.`,
-        );
-      }
-      if (plugin) {
-        throw new KubeError(
-          'exec-plugin',
-          `The credential plugin '${plugin}' of user '${this.user}' failed: ${firstLine(e) || 'no output'}.`,
-        );
-      }
       throw new KubeError(
         'config',
         `The credentials of user '${this.user}' could not be read: ${firstLine(e)}.`,
       );
     }
+  }
+
+  /**
+   * The ExecCredential of the user's plugin, run through the runner with the request deadline:
+   * a plugin that hangs (waiting for a browser login, a stuck network call) is killed with its
+   * process group when the deadline passes. One run serves concurrent requests; the result is
+   * kept until its `expirationTimestamp`, or without one until the server answers 401 (as
+   * client-go does).
+   */
+  private execCredential(): Promise<ExecCredentialStatus> {
+    const exec = this.exec as ExecPlugin;
+    if (this.credential && (this.credentialExpires > Date.now() || this.credentialExpires < 0)) {
+      return this.credential;
+    }
+    const argv = [exec.command, ...exec.args];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const { name, value } of exec.env) env[name] = value;
+    // What client-go hands a plugin (client.authentication.k8s.io ExecCredential spec).
+    env['KUBERNETES_EXEC_INFO'] = JSON.stringify({
+      apiVersion: exec.apiVersion,
+      kind: 'ExecCredential',
+      spec: { interactive: false },
+    });
+    this.credentialExpires = -1;
+    const run = runTool(argv, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      forceKillAfterMs: 1000,
+      killGroup: true,
+      env,
+    }).then(
+      (r) => {
+        const status = parseExecCredential(r.stdout);
+        if (!status) {
+          throw new KubeError(
+            'exec-plugin',
+            `The credential plugin '${exec.command}' of user '${this.user}' did not print an ExecCredential with a status (got: ${firstLine(r.stdout) || 'nothing'}).`,
+          );
+        }
+        const expires = Date.parse(status.expirationTimestamp ?? '');
+        this.credentialExpires = Number.isFinite(expires) ? expires : Infinity;
+        return status;
+      },
+      (e: unknown) => {
+        this.credentialExpires = 0;
+        throw this.pluginError(exec.command, e);
+      },
+    );
+    this.credential = run;
+    run.catch(() => {
+      if (this.credential === run) this.credential = undefined;
+    });
+    return run;
+  }
+
+  private pluginError(plugin: string, e: unknown): KubeError {
+    if (e instanceof KubeError) return e;
+    if (e instanceof ToolError && e.kind === 'not-found') {
+      return new KubeError(
+        'exec-plugin',
+        `The kubeconfig user '${this.user}' needs the credential plugin '${plugin}', which is not installed or not on PATH${pluginHint(plugin)}.`,
+      );
+    }
+    if (e instanceof ToolError && e.kind === 'timeout') {
+      return new KubeError(
+        'exec-plugin',
+        `The credential plugin '${plugin}' of user '${this.user}' did not answer within ${REQUEST_TIMEOUT_MS / 1000} s and was stopped.`,
+      );
+    }
+    const why = e instanceof ToolError ? e.stderr.trim().split('\n')[0] : firstLine(e);
+    const code = e instanceof ToolError && e.exitCode !== null ? ` (exit code ${e.exitCode})` : '';
+    return new KubeError(
+      'exec-plugin',
+      `The credential plugin '${plugin}' of user '${this.user}' failed${code}: ${why || 'no output'}.`,
+    );
   }
 
   private toKubeError(e: unknown, purpose: RequestPurpose): KubeError {
@@ -485,6 +556,77 @@ function tlsReason(code: string, message: string): string {
       return "the server's certificate does not name this host (set tls-server-name?)";
     default:
       return message.split('\n')[0] ?? code;
+  }
+}
+
+/**
+ * client-node's KubeConfig with the exec credential supplied by us: a certificate from the
+ * plugin goes in before the agent is built from `opts`, the token after the user's headers.
+ * Both our requests (applyToHTTPSOptions) and the Watch class (applyToFetchOptions, which
+ * calls it) get it.
+ */
+class PluginKubeConfig extends KubeConfig {
+  credential: (() => Promise<ExecCredentialStatus>) | undefined;
+
+  override async applyToHTTPSOptions(
+    opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0],
+  ): Promise<void> {
+    const status = await this.credential?.();
+    if (status?.clientCertificateData) opts.cert = status.clientCertificateData;
+    if (status?.clientKeyData) opts.key = status.clientKeyData;
+    await super.applyToHTTPSOptions(opts);
+    if (status?.token) opts.headers = { ...opts.headers, Authorization: `Bearer ${status.token}` };
+  }
+}
+
+interface ExecPlugin {
+  command: string;
+  args: string[];
+  env: { name: string; value: string }[];
+  apiVersion: string;
+}
+
+interface ExecCredentialStatus {
+  token?: string;
+  clientCertificateData?: string;
+  clientKeyData?: string;
+  expirationTimestamp?: string;
+}
+
+/** The `exec` entry of a kubeconfig user (or of a legacy auth provider's config). */
+function execPluginOf(
+  user: { exec?: unknown; authProvider?: unknown } | null,
+): ExecPlugin | undefined {
+  const o = (v: unknown): Record<string, unknown> =>
+    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  const exec = user?.exec ?? o(o(user?.authProvider)['config'])['exec'];
+  const e = o(exec);
+  if (typeof e['command'] !== 'string' || e['command'] === '') return undefined;
+  return {
+    command: e['command'],
+    args: Array.isArray(e['args']) ? e['args'].map(String) : [],
+    env: Array.isArray(e['env'])
+      ? e['env'].map(o).map((v) => ({ name: String(v['name']), value: String(v['value'] ?? '') }))
+      : [],
+    apiVersion:
+      typeof e['apiVersion'] === 'string' ? e['apiVersion'] : 'client.authentication.k8s.io/v1',
+  };
+}
+
+function parseExecCredential(stdout: string): ExecCredentialStatus | undefined {
+  try {
+    const status = (JSON.parse(stdout) as { status?: unknown }).status;
+    if (typeof status !== 'object' || status === null) return undefined;
+    const s = status as Record<string, unknown>;
+    const str = (k: string) => (typeof s[k] === 'string' ? s[k] : undefined);
+    return {
+      token: str('token'),
+      clientCertificateData: str('clientCertificateData'),
+      clientKeyData: str('clientKeyData'),
+      expirationTimestamp: str('expirationTimestamp'),
+    };
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,6 +6,8 @@
  * (the state says "reconnecting since …"); a 410 Gone (expired resourceVersion) relists; a
  * watchdog restarts a watch that stays silent longer than `watchdogMs` (bookmarks count as
  * life), since a half-open TCP connection would otherwise look like a quiet cluster forever.
+ * An `optional` resource (a CRD, an API group newer than the cluster) that answers 404 is
+ * `absent`: an empty list, not an error, checked again only every `absentRecheckMs`.
  */
 import { KubeError, type ClusterClient, type RequestPurpose } from './kubeClient';
 
@@ -13,7 +15,9 @@ export type ConnectionState =
   | { kind: 'connecting' }
   | { kind: 'connected' }
   | { kind: 'reconnecting'; since: number; why: string }
-  | { kind: 'failed'; why: string; error: KubeError };
+  | { kind: 'failed'; why: string; error: KubeError }
+  /** An optional resource the server does not have (CRD not installed): empty, not an error. */
+  | { kind: 'absent' };
 
 export interface LiveListOptions<T> {
   client: ClusterClient;
@@ -32,6 +36,10 @@ export interface LiveListOptions<T> {
   watchdogMs?: number;
   /** Log sink for restarts and relists. */
   log?: (line: string) => void;
+  /** A 404 means the resource is not served (a CRD not installed): state `absent`, no error. */
+  optional?: boolean;
+  /** How often an absent resource is listed again (default 60 s: a CRD installed later). */
+  absentRecheckMs?: number;
 }
 
 type Meta = { metadata?: { name?: string; namespace?: string; resourceVersion?: string } };
@@ -225,6 +233,10 @@ export class LiveList<T> {
     const err = e instanceof KubeError ? e : new KubeError('server', String(e));
     this.watch?.stop();
     this.generation++;
+    if (this.o.optional && err.kind === 'not-found') {
+      this.absent();
+      return;
+    }
     if (FAILED_KINDS.has(err.kind)) this.setState({ kind: 'failed', why: err.message, error: err });
     else if (this.current.kind !== 'reconnecting') {
       this.setState({ kind: 'reconnecting', since: Date.now(), why: err.message });
@@ -238,6 +250,21 @@ export class LiveList<T> {
     this.o.log?.(`${this.o.path}: ${err.message} — retrying in ${Math.round(delay)} ms`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(retry, delay);
+  }
+
+  /** Not served: empty, said once, listed again slowly (never a retry storm). */
+  private absent(): void {
+    const had = this.items.size > 0;
+    this.items.clear();
+    this.attempt = 0;
+    if (this.current.kind !== 'absent') {
+      this.o.log?.(`${this.o.path}: not served (404), treated as absent`);
+      this.setState({ kind: 'absent' });
+    }
+    if (had) this.o.onChange?.();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.relist(), this.o.absentRecheckMs ?? 60_000);
+    this.retryTimer.unref?.();
   }
 }
 

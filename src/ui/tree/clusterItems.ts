@@ -58,6 +58,8 @@ export function describeState(state: ConnectionState | undefined): string {
       return `reconnecting since ${new Date(state.since).toLocaleTimeString()}`;
     case 'failed':
       return `unreachable: ${state.why}`;
+    case 'absent':
+      return 'not served by this cluster';
   }
 }
 
@@ -167,8 +169,12 @@ export function clusterTreeItem(e: ClusterElement, s: ItemState): vscode.TreeIte
         title: 'Show the cluster datapath',
         arguments: [e],
       };
+      const svc = pic?.network.details['serviceCIDRs'];
       item.tooltip = tooltip([
         'Select to open the datapath of the detected mode with this cluster’s nodes.',
+        pic
+          ? `Service CIDR: ${Array.isArray(svc) && svc.length > 0 ? svc.join(', ') : 'not readable'}`
+          : '',
         ...(pic?.network.evidence ?? []),
       ]);
       return item;

@@ -336,9 +336,10 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterElement>, vs
       ],
       ['Mode', pic.network.mode ?? 'not modelled by Podpath yet'],
       ['kube-proxy', pic.kubeProxy.mode, pic.kubeProxy.evidence.join('\n')],
+      serviceCidrRow(pic),
     ];
     for (const [k, v] of Object.entries(pic.network.details)) {
-      if (v === null || v === undefined) continue;
+      if (v === null || v === undefined || k === 'serviceCIDR' || k === 'serviceCIDRs') continue;
       rows.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
     }
     const out: ClusterElement[] = rows.map(([label, description, tooltip], i) =>
@@ -465,4 +466,15 @@ function cidrOf(addr: string): string | undefined {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   const net = (v & mask) >>> 0;
   return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${bits}`;
+}
+
+/** `Service CIDR` row: the ranges, or "not readable", with the sentence that says why. */
+function serviceCidrRow(pic: NetworkPicture): [string, string, string?] {
+  const cidrs = pic.network.details['serviceCIDRs'];
+  const said = pic.network.evidence.find((e) => e.startsWith('Service CIDR'));
+  return [
+    'Service CIDR',
+    Array.isArray(cidrs) && cidrs.length > 0 ? cidrs.join(', ') : 'not readable',
+    said,
+  ];
 }

@@ -121,6 +121,8 @@ suite('clusters (live, against the API stand-in)', function () {
     assert.ok(text.includes('CNI=flannel'), text.join(' | '));
     assert.ok(text.includes('Mode=flannel-vxlan'), text.join(' | '));
     assert.ok(text.includes('kube-proxy=iptables'), text.join(' | '));
+    // k3s runs its apiserver in-process (no static pod), without kubeadm-config or ServiceCIDR.
+    assert.ok(text.includes('Service CIDR=not readable'), text.join(' | '));
     await until('the Network description', 5000, async () =>
       /flannel · flannel-vxlan · kube-proxy iptables/.test(
         String(tree().getTreeItem(network).description),

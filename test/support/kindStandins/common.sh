@@ -3,6 +3,7 @@
 #   PP_STANDIN_FAIL  an argv (joined by \x1f) that must fail; PP_STANDIN_FAIL_MSG its stderr
 #   PP_STANDIN_SLOW  an argv (joined by \x1f) that sleeps until killed
 #   PP_STANDIN_NODES the lines `kind get nodes` prints (default: the names kind gives)
+#   PP_STANDIN_PAUSE seconds each call takes (a UI test that wants to see the progress steps)
 standin_argv() {
   local IFS=$'\x1f'
   echo "$*"
@@ -11,6 +12,7 @@ standin_enter() {
   local line
   line=$(standin_argv "$(basename "$0")" "$@")
   if [ -n "${PP_STANDIN_LOG:-}" ]; then printf '%s\n' "$line" >> "$PP_STANDIN_LOG"; fi
+  if [ -n "${PP_STANDIN_PAUSE:-}" ]; then sleep "$PP_STANDIN_PAUSE"; fi
   if [ -n "${PP_STANDIN_SLOW:-}" ] && [ "$line" = "$PP_STANDIN_SLOW" ]; then
     sleep 300 &
     local pid=$!
