@@ -253,7 +253,7 @@ test('Service labs: flannel-vxlan underneath, endpoints on the pods they name, t
       assert.equal(pod.ip, e.ip);
       assert.equal(pod.node, e.node);
     }
-    assert.ok(l.requires.tools.includes('socat') && l.requires.tools.includes('conntrack'));
+    assert.ok(l.requires.tools.includes('python3') && l.requires.tools.includes('conntrack'));
     // an outside client is its own namespace on the underlay, off the pod network
     assert.equal((l.network.clients ?? []).length, s.client.kind === 'outside' ? 1 : 0);
   }

@@ -629,7 +629,7 @@ function defineServiceLab(s: ServiceLabSpec): LabDefinition {
     title: s.title,
     description: `${s.title} on Flannel VXLAN: ${s.blurb} The rules are kube-proxy's own (iptables or nftables mode).`,
     requires: {
-      tools: [...base.requires.tools, 'socat', 'conntrack'],
+      tools: [...base.requires.tools, 'python3', 'conntrack'],
       linkKinds: [...base.requires.linkKinds],
     },
     faults: [],

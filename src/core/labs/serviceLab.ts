@@ -99,16 +99,74 @@ export function ruleReadArgv(mode: LabKubeProxyMode): string[] {
 }
 
 /**
- * The endpoint's server: socat accepts on the target port and, for every connection,
- * runs `echo <pod name>`, so the client learns which endpoint served it.
+ * The endpoint's server: accepts on the target port and answers every connection with
+ * the pod's name, so the client learns which endpoint served it. One python3 process
+ * (no process per connection: 200 requests take a fraction of a second).
  */
+export const ENDPOINT_SERVER = [
+  'import socket, sys',
+  'name, port = sys.argv[1].encode() + b"\\n", int(sys.argv[2])',
+  'srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)',
+  'srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  "srv.bind(('0.0.0.0', port))",
+  'srv.listen(128)',
+  'while True:',
+  '    c, _ = srv.accept()',
+  '    try:',
+  '        c.sendall(name)',
+  '    except OSError:',
+  '        pass',
+  '    c.close()',
+  '',
+].join('\n');
+
+/** `python3 -c <server> POD PORT`: the endpoint pod's server. */
 export function endpointServerArgv(pod: string, port: number): string[] {
-  return ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `EXEC:echo ${pod}`];
+  return ['python3', '-c', ENDPOINT_SERVER, pod, String(port)];
 }
 
-/** One request: connect, read the endpoint's name until it closes (3 s at most). */
-export function requestArgv(ip: string, port: number): string[] {
-  return ['socat', '-T', '3', '-', `TCP:${ip}:${port},connect-timeout=3`];
+/**
+ * The client's requests, in one process so N connections take milliseconds, not N
+ * process starts: each connects, half-closes, reads the endpoint's name until the server
+ * closes, and prints it on a line of its own (`-` when it failed); one after the other,
+ * so session affinity sees the first before the second.
+ */
+export const REQUEST_CLIENT = [
+  'import socket, sys',
+  'ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])',
+  'for _ in range(n):',
+  '    try:',
+  '        s = socket.create_connection((ip, port), timeout=3)',
+  '        s.shutdown(socket.SHUT_WR)',
+  "        got = b''",
+  '        while True:',
+  '            d = s.recv(256)',
+  '            if not d:',
+  '                break',
+  '            got += d',
+  '        s.close()',
+  "        print(got.decode('utf-8', 'replace').strip() or '-', flush=True)",
+  '    except OSError:',
+  "        print('-', flush=True)",
+  '',
+].join('\n');
+
+/** `python3 -c <client> IP PORT N`: N requests from the client namespace. */
+export function requestArgv(ip: string, port: number, count: number): string[] {
+  return ['python3', '-c', REQUEST_CLIENT, ip, String(port), String(count)];
+}
+
+/** Which endpoint served each request, in order (undefined: none answered with a name). */
+export function servedByLines(
+  lab: LabDefinition,
+  stdout: string,
+  count: number,
+): (string | undefined)[] {
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return Array.from({ length: count }, (_, i) => servedBy(lab, lines[i] ?? ''));
 }
 
 /** The endpoint pod that answered a request, or undefined when the reply is not one of them. */

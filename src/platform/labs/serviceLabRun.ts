@@ -1,6 +1,6 @@
 /**
  * The Service labs' run, after the flannel-vxlan topology is built: kube-proxy's rules
- * written into both node namespaces (iptables-restore or nft -f), a socat server in each
+ * written into both node namespaces (iptables-restore or nft -f), a small server in each
  * endpoint pod, N requests from the client counted per endpoint and checked against the
  * shares the explainer reads back from the kernel, `conntrack -L` on the nodes worded as
  * DNAT/MASQUERADE, and one probe connection captured at every hop it may cross, analysed
@@ -18,10 +18,10 @@ import {
   labServiceExplained,
   labServicePath,
   requestArgv,
+  servedByLines,
   ruleReadArgv,
   serviceCaptureRoutes,
   serviceRuleLoads,
-  servedBy,
 } from '../../core/labs/serviceLab';
 import { explainServices } from '../../core/kubeproxy/explainService';
 import type { ServicePath } from '../../core/kubeproxy/types';
@@ -38,6 +38,8 @@ import type { LabTopology } from '../netns/labBuild';
 import type { CapturedHopFile, CaptureTimings } from '../capture/captureSession';
 import { captureHops } from '../capture/captureSession';
 import { analyzeCaptureFiles, readPage } from '../capture/analyzeFiles';
+import type { AnalyzedCapture } from '../capture/analyzeFiles';
+import type { Correlation } from '../../core/hops/correlation';
 
 export interface ServiceLabTimings {
   rulesMs: number;
@@ -88,24 +90,6 @@ export interface ServicePhaseResult {
 function target(lab: LabDefinition, name: string): ShellTarget {
   const pod = lab.network.pods.find((p) => p.name === name);
   return pod ? { node: pod.node, pod: pod.name } : { node: name };
-}
-
-/** Runs `fn` over `items`, `width` at a time, keeping the order of the results. */
-async function pool<T, R>(
-  items: readonly T[],
-  width: number,
-  fn: (x: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
 }
 
 function sameConclusions(a: ServicePath | undefined, b: ServicePath | undefined): boolean {
@@ -190,27 +174,21 @@ export async function runServicePhase(
       servers.push(shell.start(target(lab, e.pod), endpointServerArgv(e.pod, e.port), { signal }));
     await Promise.all(setup.endpoints.map((e) => waitListening(topology, e.pod, e.port, signal)));
 
-    // 3. N requests: the first alone (affinity remembers it), then eight at a time
+    // 3. N requests, one after the other from one process (affinity sees the first)
     t = Date.now();
     emit(
       'capture',
       `Sending ${n} requests from ${setup.client.name} to ${setup.target.ip}:${setup.target.port}`,
     );
     const client = target(lab, setup.client.name);
-    const one = async (): Promise<string | undefined> => {
-      try {
-        const r = await shell.run(client, requestArgv(setup.target.ip, setup.target.port), {
-          signal,
-          timeoutMs: 10_000,
-        });
-        return servedBy(lab, r.stdout);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        return undefined;
-      }
+    const send = async (count: number): Promise<(string | undefined)[]> => {
+      const r = await shell.run(client, requestArgv(setup.target.ip, setup.target.port, count), {
+        signal,
+        timeoutMs: 10_000 + count * 4000,
+      });
+      return servedByLines(lab, r.stdout, count);
     };
-    const answers =
-      n > 0 ? [await one(), ...(await pool(Array.from({ length: n - 1 }), 8, one))] : [];
+    const answers = n > 0 ? await send(n) : [];
     const requestsMs = Date.now() - t;
     const counts: Record<string, number> = {};
     for (const e of setup.endpoints) counts[e.pod] = 0;
@@ -327,7 +305,7 @@ export async function runServicePhase(
       settleMs: options.settleMs,
       onProgress: (m) => emit('capture', m),
       traffic: async () => {
-        probeEndpoint = await one();
+        [probeEndpoint] = await send(1);
         emit('capture', `Probe connection served by ${probeEndpoint ?? 'no endpoint'}`);
       },
     });
@@ -355,25 +333,7 @@ export async function runServicePhase(
       files.map((f) => f.pcap),
       { signal },
     );
-    const seen: ProbeAddresses[] = [];
-    for (const [i, m] of correlation.hops.entries()) {
-      const c = captures[i];
-      if (!c || m.record < 0) continue;
-      const [packet] = await readPage(c, m.record, 1);
-      if (!packet) continue;
-      const ipAt = innermostIpIndex(packet.layers);
-      const ip = packet.layers[ipAt];
-      const l4 = packet.layers[ipAt + 1];
-      if (!ip || (ip.kind !== 'ipv4' && ip.kind !== 'ipv6')) continue;
-      const ports = l4 && (l4.kind === 'tcp' || l4.kind === 'udp') ? l4 : undefined;
-      seen.push({
-        hop: c.name,
-        src: ip.src,
-        dst: ip.dst,
-        sport: ports?.srcPort ?? null,
-        dport: ports?.dstPort ?? null,
-      });
-    }
+    const seen = await probeAddressesAlong(captures, correlation);
     const steps = natSteps(seen, {
       dnatRule: (to) => chainOf.get(to) ?? undefined,
       snatRule: 'MASQUERADE',
@@ -444,7 +404,37 @@ export async function runServicePhase(
   }
 }
 
-/** Waits until the endpoint pod has a listening socket on `port` (socat binds at once; 5 s at most). */
+/**
+ * The probe's innermost addresses and ports at every hop that saw it: the packet that
+ * stands for the probe there, decoded again from its file.
+ */
+export async function probeAddressesAlong(
+  captures: readonly AnalyzedCapture[],
+  correlation: Correlation,
+): Promise<ProbeAddresses[]> {
+  const seen: ProbeAddresses[] = [];
+  for (const [i, m] of correlation.hops.entries()) {
+    const c = captures[i];
+    if (!c || m.record < 0) continue;
+    const [packet] = await readPage(c, m.record, 1);
+    if (!packet) continue;
+    const ipAt = innermostIpIndex(packet.layers);
+    const ip = packet.layers[ipAt];
+    const l4 = packet.layers[ipAt + 1];
+    if (!ip || (ip.kind !== 'ipv4' && ip.kind !== 'ipv6')) continue;
+    const ports = l4 && (l4.kind === 'tcp' || l4.kind === 'udp') ? l4 : undefined;
+    seen.push({
+      hop: c.name,
+      src: ip.src,
+      dst: ip.dst,
+      sport: ports?.srcPort ?? null,
+      dport: ports?.dstPort ?? null,
+    });
+  }
+  return seen;
+}
+
+/** Waits until the endpoint pod has a listening socket on `port` (5 s at most). */
 async function waitListening(
   topology: LabTopology,
   pod: string,
