@@ -93,6 +93,23 @@ export function serviceRuleLoads(
   ];
 }
 
+/**
+ * What removes a mode's rules and the connections they tracked from a node, so the other
+ * mode can run on the same topology from a clean slate (affinity's memory goes with the rules).
+ */
+export function serviceRuleClearArgv(mode: LabKubeProxyMode): string[][] {
+  const rules =
+    mode === 'iptables'
+      ? [
+          ['iptables', '-t', 'nat', '-F'],
+          ['iptables', '-t', 'nat', '-X'],
+          ['iptables', '-t', 'filter', '-F'],
+          ['iptables', '-t', 'filter', '-X'],
+        ]
+      : [['nft', 'delete', 'table', 'ip', 'kube-proxy']];
+  return [...rules, ['conntrack', '-F']];
+}
+
 /** The argv that reads node rules back in `mode` (what the explainer is given). */
 export function ruleReadArgv(mode: LabKubeProxyMode): string[] {
   return mode === 'iptables' ? ['iptables-save'] : ['nft', 'list', 'table', 'ip', 'kube-proxy'];

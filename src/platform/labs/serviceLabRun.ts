@@ -21,6 +21,7 @@ import {
   servedByLines,
   ruleReadArgv,
   serviceCaptureRoutes,
+  serviceRuleClearArgv,
   serviceRuleLoads,
 } from '../../core/labs/serviceLab';
 import { explainServices } from '../../core/kubeproxy/explainService';
@@ -402,6 +403,20 @@ export async function runServicePhase(
     for (const s of servers) s.stop('SIGTERM');
     await Promise.allSettled(servers.map((s) => s.done));
   }
+}
+
+/**
+ * Removes `mode`'s rules and the tracked connections from every node of the lab, so the
+ * other mode can run on the same topology (the root tests share one build per lab).
+ */
+export async function clearServiceRules(
+  topology: LabTopology,
+  mode: LabKubeProxyMode,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const node of topology.lab.network.nodes)
+    for (const argv of serviceRuleClearArgv(mode))
+      await topology.shell.run({ node: node.name }, argv, { signal, timeoutMs: 10_000 });
 }
 
 /**
