@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 
-lab_pkgs=(iproute2 iputils-ping tcpdump bird2 iperf3 iptables nftables conntrack procps curl)
+lab_pkgs=(iproute2 iputils-ping tcpdump bird2 iperf3 iptables nftables conntrack procps curl python3)
 all_pkgs=("${lab_pkgs[@]}" tshark git chromium fonts-dejavu-core time openssl)
 if [ "$what" = lab ]; then pkgs=("${lab_pkgs[@]}"); else pkgs=("${all_pkgs[@]}"); fi
 

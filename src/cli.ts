@@ -23,6 +23,8 @@ const USAGE = `usage: podpath <command> [options]
                                       the hops of a CNI datapath and its diagram
   lab list [--json] | lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp]
   lab clean                           offline labs in network namespaces (needs root)
+  lab run service-… [--kube-proxy iptables|nftables] [--requests N]
+                                      Service labs: kube-proxy rules, N requests, shares, conntrack NAT
   lab create --kind MODE [--name NAME] [--kube-proxy iptables|nftables|ipvs] [--dry-run] [--out DIR]
   lab delete NAME                     lab clusters on kind (MODE: flannel-vxlan, flannel-host-gw,
                                       calico-bgp, calico-ipip, calico-vxlan, calico-vxlan-crosssubnet, kindnet)

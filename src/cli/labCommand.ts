@@ -4,8 +4,9 @@
  * as `podpath analyze --json` plus "lab" and "timings"). Ctrl-C or SIGTERM during a
  * run cancels it and tears the lab down before exiting.
  */
-import type { FaultKind } from '../core/labs/catalog';
-import { FAULTS, LABS, findLab } from '../core/labs/catalog';
+import type { FaultKind, LabKubeProxyMode } from '../core/labs/catalog';
+import { FAULTS, LAB_KUBE_PROXY_MODES, LABS, findLab } from '../core/labs/catalog';
+import type { ServiceLabResult } from '../platform/labs/serviceLabRun';
 import { cleanLeftovers } from '../platform/netns/labRuns';
 import { LinkKindProbe, labAvailability } from '../platform/netns/kernelProbes';
 import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
@@ -17,7 +18,7 @@ import { formatTable, UsageError } from './table';
 import { describeCleanup } from '../core/labs/runRecord';
 
 const USAGE =
-  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] | podpath lab clean [--json] | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] [--kube-proxy iptables|nftables] [--requests N] | podpath lab clean [--json] | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
 
 /** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -113,7 +114,27 @@ function parseProbe(value: string | undefined): LabProbeKind | undefined {
   return value;
 }
 
-/** The object `lab run --json` prints: the analysis, plus the lab and its timings. */
+function parseKubeProxy(value: string | undefined): LabKubeProxyMode | undefined {
+  if (value === undefined) return undefined;
+  const mode = LAB_KUBE_PROXY_MODES.find((m) => m === value);
+  if (!mode)
+    throw new UsageError(`--kube-proxy is ${LAB_KUBE_PROXY_MODES.join(' or ')}, not ${value}`);
+  return mode;
+}
+
+function parseRequests(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new UsageError(`--requests is a whole number from 1 to 100000, not ${value}`);
+  return n;
+}
+
+/**
+ * The object `lab run --json` prints: the analysis, plus the lab and its timings, and
+ * for a Service lab its `service` section (kube-proxy mode, distribution, shares check,
+ * conntrack NAT, the probe's NAT steps).
+ */
 export function labRunJson(result: LabRunResult): Record<string, unknown> {
   return {
     ...result.report,
@@ -122,11 +143,49 @@ export function labRunJson(result: LabRunResult): Record<string, unknown> {
     timings: result.timings,
     outDir: result.outDir,
     kept: result.kept,
+    ...(result.service ? { service: result.service } : {}),
   };
 }
 
+/** A Service lab's distribution, shares check and NAT, as text. */
+export function formatServiceResult(s: ServiceLabResult): string {
+  const rows = s.path.endpoints.map((e) => {
+    const check = s.shares.find((c) => c.endpoint === e.pod);
+    return [
+      e.pod,
+      e.address,
+      e.chain ?? '-',
+      `${(e.share * 100).toFixed(1)} %`,
+      String(s.counts[e.pod] ?? 0),
+      check ? `${check.range.low}…${check.range.high}` : '-',
+      check ? (check.ok ? 'ok' : 'OUTSIDE') : '-',
+    ];
+  });
+  const t = s.timings;
+  return [
+    `kube-proxy ${s.kubeProxy}: ${s.requests} requests via ${s.path.entry} from ${s.path.from}${s.path.masquerade ? ' (marked for masquerade)' : ''}; rules read back ${s.rulesAgree ? 'agree with' : 'DIFFER from'} the rules written`,
+    formatTable(
+      ['endpoint', 'address', 'rule', 'share', 'requests', '99.9 % range', 'check'],
+      rows,
+    ),
+    ...s.findings,
+    ...(s.probe.nat.length > 0
+      ? [
+          `Probe (served by ${s.probe.endpoint ?? 'none'}):`,
+          ...s.probe.nat.map((n) => `  ${n.sentence}`),
+        ]
+      : []),
+    `rules ${t.rulesMs} ms, requests ${t.requestsMs} ms, conntrack ${t.conntrackMs} ms, capture ${t.captureMs} ms, analysis ${t.analyzeMs} ms`,
+    `Service lab: ${s.ok ? 'every check held' : 'a check FAILED'}`,
+    '',
+  ].join('\n');
+}
+
 async function runOneLab(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(args, { flags: ['json', 'keep'], options: ['out', 'fault', 'probe'] });
+  const parsed = parseArgs(args, {
+    flags: ['json', 'keep'],
+    options: ['out', 'fault', 'probe', 'kube-proxy', 'requests'],
+  });
   if (parsed.positional.length !== 1) throw new UsageError('podpath lab run takes exactly one LAB');
   const labId = parsed.positional[0]!;
   const lab = findLab(labId);
@@ -139,6 +198,14 @@ async function runOneLab(args: readonly string[], io: CliIo): Promise<number> {
     );
   }
   const probe = parseProbe(parsed.options.get('probe'));
+  const kubeProxy = parseKubeProxy(parsed.options.get('kube-proxy'));
+  const requests = parseRequests(parsed.options.get('requests'));
+  if (!lab.service && (kubeProxy || requests))
+    throw new UsageError(
+      `--kube-proxy and --requests are for the Service labs (${LABS.filter((l) => l.service)
+        .map((l) => l.id)
+        .join(', ')})`,
+    );
   const json = parsed.flags.has('json');
   // With --json stdout carries only the object; progress goes to stderr.
   const say = json ? io.stderr : io.stdout;
@@ -165,20 +232,24 @@ async function runOneLab(args: readonly string[], io: CliIo): Promise<number> {
       keep: parsed.flags.has('keep'),
       fault,
       probe,
+      ...(kubeProxy ? { kubeProxy } : {}),
+      ...(requests ? { requests } : {}),
       signal: controller.signal,
       onProgress: (step) => say(`[${step.phase}] ${step.message}\n`),
     });
     if (json) {
       io.stdout(JSON.stringify(labRunJson(result), null, 2) + '\n');
-      return 0;
+      return result.service && !result.service.ok ? 1 : 0;
     }
     const tm = result.timings;
     say(
       `\n${lab.title}${result.fault ? `, fault: ${result.fault}` : ''} — build ${tm.buildMs} ms, capture ${tm.captureMs} ms, analyze ${tm.analyzeMs} ms, teardown ${tm.teardownMs} ms, total ${tm.totalMs} ms\n`,
     );
     say(`Captures: ${result.outDir}\n\n`);
+    if (result.service) say(formatServiceResult(result.service) + '\n');
     say(formatAnalysis(result.report));
-    return 0;
+    // a Service lab whose shares, affinity, NAT or probe check failed is a failed run
+    return result.service && !result.service.ok ? 1 : 0;
   } catch (err) {
     if (controller.signal.aborted) {
       io.stderr('podpath lab: cancelled; the lab was torn down\n');

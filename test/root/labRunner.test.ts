@@ -290,7 +290,8 @@ const namedAbove = new Set([
   'calico-vxlan',
   'calico-ipip',
 ]);
-for (const def of LABS.filter((l) => !namedAbove.has(l.id))) {
+// (the Service labs run in serviceLabs.test.ts, with their own checks)
+for (const def of LABS.filter((l) => !namedAbove.has(l.id) && !l.service)) {
   test(`${def.id}: every hop seen with the plan's TTLs`, async (t) => {
     const why = await whyNotLab(def);
     if (why) return t.skip(why);

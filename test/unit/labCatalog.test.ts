@@ -22,7 +22,13 @@ test('the catalog has every mode and its same-node variant, with unique ids and 
   const modes = ['flannel-vxlan', 'flannel-host-gw', 'calico-bgp', 'calico-vxlan', 'calico-ipip'];
   assert.deepEqual(
     LABS.map((l) => l.id).sort(),
-    modes.flatMap((m) => [m, `${m}-same-node`]).sort(),
+    [
+      ...modes.flatMap((m) => [m, `${m}-same-node`]),
+      'service-affinity',
+      'service-clusterip',
+      'service-local',
+      'service-nodeport',
+    ].sort(),
   );
   assert.equal(new Set(LABS.map((l) => l.network.short)).size, LABS.length);
   assert.equal(findLab('nope'), undefined);
@@ -226,4 +232,40 @@ test('renderBirdConfig reproduces the reference BIRD configurations', () => {
   assert.match(faulty, /connect delay time 1;/);
   assert.match(faulty, /import where !\(net = 192\.168\.231\.128\/26\);/);
   assert.match(faulty, /import where !\(net = 192\.168\.231\.131\/32\);/);
+});
+
+test('Service labs: flannel-vxlan underneath, endpoints on the pods they name, the client and target they need', () => {
+  const svc = LABS.filter((l) => l.service);
+  assert.deepEqual(
+    svc.map((l) => [l.id, l.mode, l.service!.client.kind, l.service!.target.port]),
+    [
+      ['service-clusterip', 'flannel-vxlan', 'pod', 80],
+      ['service-nodeport', 'flannel-vxlan', 'outside', 30080],
+      ['service-affinity', 'flannel-vxlan', 'pod', 80],
+      ['service-local', 'flannel-vxlan', 'outside', 30080],
+    ],
+  );
+  for (const l of svc) {
+    const s = l.service!;
+    for (const e of s.endpoints) {
+      const pod = l.network.pods.find((p) => p.name === e.pod);
+      assert.ok(pod, `${l.id}: ${e.pod}`);
+      assert.equal(pod.ip, e.ip);
+      assert.equal(pod.node, e.node);
+    }
+    assert.ok(l.requires.tools.includes('python3') && l.requires.tools.includes('conntrack'));
+    // an outside client is its own namespace on the underlay, off the pod network
+    assert.equal((l.network.clients ?? []).length, s.client.kind === 'outside' ? 1 : 0);
+  }
+  // endpoints on both nodes where the lab is about spreading; one on node B for NodePort
+  assert.deepEqual(
+    lab('service-clusterip').service!.endpoints.map((e) => e.node),
+    ['nodeB', 'nodeA', 'nodeB'],
+  );
+  assert.deepEqual(
+    lab('service-nodeport').service!.endpoints.map((e) => e.node),
+    ['nodeB'],
+  );
+  assert.equal(lab('service-affinity').service!.spec.affinitySeconds, 10800);
+  assert.equal(lab('service-local').service!.spec.externalTrafficPolicy, 'Local');
 });

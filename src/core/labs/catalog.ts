@@ -11,6 +11,7 @@
 import type { CniMode, Endpoint, NodeInfo, PlanInput } from '../datapath/types';
 import { buildDatapathPlan } from '../datapath/plans';
 import { dockerMac, stableHex, stableMac } from './stableMac';
+import type { EntryKind, ServiceSpec, SourceKind } from '../kubeproxy/types';
 
 export type FaultKind = 'missing-fdb' | 'missing-route' | 'mtu-mismatch' | 'blackhole';
 
@@ -69,6 +70,41 @@ export interface LabNetwork {
   routing: 'flannel-vxlan' | 'flannel-host-gw' | 'calico-bgp' | 'calico-vxlan' | 'calico-ipip';
   /** calico-bgp: iBGP AS of the node-to-node mesh. */
   bgpAsn?: number;
+  /** Machines outside the cluster on the underlay (a Service lab's NodePort client). */
+  clients?: LabClientSpec[];
+}
+
+/** A namespace outside the cluster, cabled to the underlay switch like a node. */
+export interface LabClientSpec {
+  name: string;
+  ip: string;
+  mac: string;
+  underlayPort: string;
+  underlayPortMac: string;
+}
+
+/** The kube-proxy modes a Service lab can write its rules in. */
+export type LabKubeProxyMode = 'iptables' | 'nftables';
+export const LAB_KUBE_PROXY_MODES: readonly LabKubeProxyMode[] = ['iptables', 'nftables'];
+
+/**
+ * A Service lab: the Service, its endpoint pods (each runs a small TCP server that
+ * answers with its pod name), the client and the address it connects to.
+ */
+export interface LabServiceSetup {
+  kind: 'clusterip' | 'nodeport' | 'affinity' | 'local';
+  spec: ServiceSpec;
+  /** Endpoint pods (names of network.pods) and the port their server listens on. */
+  endpoints: { pod: string; node: string; ip: string; port: number }[];
+  /** The pod (`podA`) or outside client (`client`) that sends the requests. */
+  client: { name: string; kind: 'pod' | 'outside'; ip: string };
+  /** Where the client connects: the cluster IP and port, or node A's address and node port. */
+  target: { ip: string; port: number; node: string };
+  /** The explainer's path the requests take (entry and kind of source). */
+  entry: EntryKind;
+  from: SourceKind;
+  /** The service CIDR (nftables drops unallocated addresses in it). */
+  serviceCidr: string;
 }
 
 export interface LabDefinition {
@@ -85,6 +121,8 @@ export interface LabDefinition {
   faults: FaultKind[];
   /** What the platform builds (additive to the published API; the builder's input). */
   network: LabNetwork;
+  /** Service labs only: the Service, its endpoints and the client (kube-proxy rules on top). */
+  service?: LabServiceSetup;
 }
 
 export interface FaultDefinition {
@@ -460,10 +498,165 @@ function defineLab(spec: ModeSpec, sameNode: boolean): LabDefinition {
   };
 }
 
-export const LABS: readonly LabDefinition[] = MODES.flatMap((m) => [
-  defineLab(m, false),
-  defineLab(m, true),
-]);
+const SERVICE_CIDR = '10.96.0.0/12';
+const CLUSTER_IP = '10.96.0.10';
+const NODE_PORT = 30080;
+const TARGET_PORT = 8080;
+
+/** An extra Flannel pod for a Service lab (endpoints beyond pod B): MACs and names from its role. */
+function extraFlannelPod(name: string, node: 'nodeA' | 'nodeB', ip: string, mtu: number) {
+  return {
+    name,
+    node,
+    ip,
+    prefixLength: 24,
+    mac: stableMac(`flannel/${name}/${node}/eth0`),
+    mtu,
+    hostInterface: `veth${stableHex(`flannel/${name}/${node}`, 8)}`,
+    hostMac: stableMac(`flannel/${name}/${node}/host`),
+  } satisfies LabPodSpec;
+}
+
+interface ServiceLabSpec {
+  kind: LabServiceSetup['kind'];
+  short: string;
+  title: string;
+  blurb: string;
+  outside: boolean;
+  affinitySeconds: number | null;
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  /** Endpoint pods: podB (node B) always; podC (node A) and podD (node B) when listed. */
+  endpoints: ('podB' | 'podC' | 'podD')[];
+}
+
+const SERVICE_LABS: readonly ServiceLabSpec[] = [
+  {
+    kind: 'clusterip',
+    short: 'sc',
+    title: 'Service ClusterIP',
+    blurb:
+      'pod A on node A connects to a ClusterIP Service (10.96.0.10:80) with three endpoints, one on node A and two on node B; kube-proxy rules DNAT each new connection to one of them (a third each).',
+    outside: false,
+    affinitySeconds: null,
+    externalTrafficPolicy: 'Cluster',
+    endpoints: ['podB', 'podC', 'podD'],
+  },
+  {
+    kind: 'nodeport',
+    short: 'sn',
+    title: 'Service NodePort',
+    blurb:
+      "a client outside the cluster connects to node A's NodePort 30080; the only endpoint is on node B, so node A DNATs to it and MASQUERADEs the client's address.",
+    outside: true,
+    affinitySeconds: null,
+    externalTrafficPolicy: 'Cluster',
+    endpoints: ['podB'],
+  },
+  {
+    kind: 'affinity',
+    short: 'sa',
+    title: 'Service session affinity',
+    blurb:
+      'pod A connects to a ClusterIP Service with sessionAffinity ClientIP (10800 s) and three endpoints: the first connection picks one, every later one goes to the same endpoint.',
+    outside: false,
+    affinitySeconds: 10800,
+    externalTrafficPolicy: 'Cluster',
+    endpoints: ['podB', 'podC', 'podD'],
+  },
+  {
+    kind: 'local',
+    short: 'sl',
+    title: 'Service externalTrafficPolicy Local',
+    blurb:
+      "a client outside the cluster connects to node A's NodePort 30080 of a Service with externalTrafficPolicy Local: only node A's endpoint answers and the client's address is kept (no MASQUERADE).",
+    outside: true,
+    affinitySeconds: null,
+    externalTrafficPolicy: 'Local',
+    endpoints: ['podB', 'podC', 'podD'],
+  },
+];
+
+function defineServiceLab(s: ServiceLabSpec): LabDefinition {
+  const base = defineLab(MODES[0]!, false);
+  const mtu = MODES[0]!.podMtu;
+  const extra: Record<'podC' | 'podD', LabPodSpec> = {
+    podC: extraFlannelPod('podC', 'nodeA', '10.244.0.6', mtu),
+    podD: extraFlannelPod('podD', 'nodeB', '10.244.1.5', mtu),
+  };
+  // pod A stays in every Service lab (the plan's source): outside clients leave it idle
+  const pods = [
+    ...base.network.pods,
+    ...s.endpoints.flatMap((e) => (e === 'podB' ? [] : [extra[e]])),
+  ];
+  const clientIp = '172.18.0.100';
+  const clients: LabClientSpec[] = s.outside
+    ? [
+        {
+          name: 'client',
+          ip: clientIp,
+          mac: dockerMac(clientIp),
+          underlayPort: `veth${stableHex('underlay/client', 7)}`,
+          underlayPortMac: stableMac('underlay/client'),
+        },
+      ]
+    : [];
+  const type = s.outside ? 'NodePort' : 'ClusterIP';
+  const spec: ServiceSpec = {
+    namespace: 'lab',
+    name: `svc-${s.kind}`,
+    type,
+    clusterIP: CLUSTER_IP,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    loadBalancerSourceRanges: [],
+    externalTrafficPolicy: s.externalTrafficPolicy,
+    internalTrafficPolicy: 'Cluster',
+    affinitySeconds: s.affinitySeconds,
+    ports: [
+      {
+        name: 'http',
+        port: 80,
+        protocol: 'TCP',
+        nodePort: s.outside ? NODE_PORT : null,
+        targetPort: String(TARGET_PORT),
+      },
+    ],
+  };
+  const nodeA = base.network.nodes[0]!;
+  return {
+    ...base,
+    id: `service-${s.kind}`,
+    title: s.title,
+    description: `${s.title} on Flannel VXLAN: ${s.blurb} The rules are kube-proxy's own (iptables or nftables mode).`,
+    requires: {
+      tools: [...base.requires.tools, 'python3', 'conntrack'],
+      linkKinds: [...base.requires.linkKinds],
+    },
+    faults: [],
+    network: { ...base.network, short: s.short, pods, ...(s.outside ? { clients } : {}) },
+    service: {
+      kind: s.kind,
+      spec,
+      endpoints: pods
+        .filter((p) => (s.endpoints as string[]).includes(p.name))
+        .map((p) => ({ pod: p.name, node: p.node, ip: p.ip, port: TARGET_PORT })),
+      client: s.outside
+        ? { name: 'client', kind: 'outside', ip: clientIp }
+        : { name: 'podA', kind: 'pod', ip: FLANNEL.pods.podA.ip },
+      target: s.outside
+        ? { ip: nodeA.ip, port: NODE_PORT, node: nodeA.name }
+        : { ip: CLUSTER_IP, port: 80, node: nodeA.name },
+      entry: s.outside ? 'node-port' : 'cluster-ip',
+      from: s.outside ? 'outside' : 'pod',
+      serviceCidr: SERVICE_CIDR,
+    },
+  };
+}
+
+export const LABS: readonly LabDefinition[] = [
+  ...MODES.flatMap((m) => [defineLab(m, false), defineLab(m, true)]),
+  ...SERVICE_LABS.map(defineServiceLab),
+];
 
 /** The lab with this id, or undefined. */
 export function findLab(id: string): LabDefinition | undefined {

@@ -8,7 +8,7 @@
  * commands in order, and lists for different namespaces may run concurrently.
  */
 import type { BirdConfigInput } from './birdConfig';
-import type { FaultKind, LabDefinition, LabNodeSpec, LabPodSpec } from './catalog';
+import type { FaultKind, LabClientSpec, LabDefinition, LabNodeSpec, LabPodSpec } from './catalog';
 import { LAB_PREFIX } from './runRecord';
 
 /** The underlay (the switch between the nodes) namespace's role. */
@@ -25,6 +25,7 @@ export function labNamespaces(lab: LabDefinition): string[] {
     UNDERLAY_ROLE,
     ...lab.network.nodes.map((n) => n.name),
     ...lab.network.pods.map((p) => p.name),
+    ...(lab.network.clients ?? []).map((c) => c.name),
   ].map((r) => labNamespace(lab, r));
 }
 
@@ -98,6 +99,41 @@ export function underlayPortCommands(lab: LabDefinition, node: LabNodeSpec): str
       labNamespace(lab, node.name),
     ],
     ['ip', '-n', ul, 'link', 'set', node.underlayPort, 'master', lab.network.underlay.bridge, 'up'],
+  ];
+}
+
+/**
+ * A machine outside the cluster (a Service lab's NodePort client): a veth from the
+ * underlay bridge to its eth0, its address on the node subnet, and nothing else.
+ */
+export function clientCommands(lab: LabDefinition, client: LabClientSpec): string[][] {
+  const ul = labNamespace(lab, UNDERLAY_ROLE);
+  const ns = labNamespace(lab, client.name);
+  const u = lab.network.underlay;
+  return [
+    [
+      'ip',
+      '-n',
+      ul,
+      'link',
+      'add',
+      client.underlayPort,
+      'address',
+      client.underlayPortMac,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'address',
+      client.mac,
+      'netns',
+      ns,
+    ],
+    ['ip', '-n', ul, 'link', 'set', client.underlayPort, 'master', u.bridge, 'up'],
+    ['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
+    ['ip', '-n', ns, 'addr', 'add', `${client.ip}/${u.prefixLength}`, 'dev', 'eth0'],
+    ['ip', '-n', ns, 'link', 'set', 'eth0', 'up'],
   ];
 }
 

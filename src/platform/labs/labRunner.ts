@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
-import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
+import type { FaultKind, LabDefinition, LabKubeProxyMode } from '../../core/labs/catalog';
 import { findFault, findLab } from '../../core/labs/catalog';
 import { buildDatapathPlan } from '../../core/datapath/plans';
 import {
@@ -34,6 +34,8 @@ import type { ProbeOutcome } from '../capture/probes';
 import { runPingProbe, runTcpProbe } from '../capture/probes';
 import { analyzeCaptureFiles } from '../capture/analyzeFiles';
 import { describeCleanup, removedNothing } from '../../core/labs/runRecord';
+import type { ServiceLabResult } from './serviceLabRun';
+import { runServicePhase } from './serviceLabRun';
 
 export type LabPhase = 'prerequisites' | 'build' | 'capture' | 'analyze' | 'teardown';
 
@@ -57,6 +59,10 @@ export interface RunLabOptions {
   onTopology?: (topology: LabTopology) => void;
   /** Settle time after the probe before captures stop (default 200 ms). */
   settleMs?: number;
+  /** Service labs: the kube-proxy mode whose rules are written (default iptables). */
+  kubeProxy?: LabKubeProxyMode;
+  /** Service labs: how many requests the client sends (default 200). */
+  requests?: number;
 }
 
 export interface LabTimings {
@@ -85,6 +91,8 @@ export interface LabRunResult {
   nodeState: NodeState[];
   /** True when the topology was left up (`keep`); tear it down with `podpath lab clean`. */
   kept: boolean;
+  /** Service labs: the distribution, shares check, conntrack NAT and the probe's NAT steps. */
+  service?: ServiceLabResult;
 }
 
 /** A run that could not go on: which phase, and one sentence that says what to do. */
@@ -137,7 +145,7 @@ export interface PrerequisiteReport {
 /** Checks what a lab needs on this machine; never prompts (sudo runs with `-n`). */
 export async function checkLabPrerequisites(
   lab: LabDefinition,
-  options: { probe?: LabProbeKind; signal?: AbortSignal } = {},
+  options: { probe?: LabProbeKind; signal?: AbortSignal; kubeProxy?: LabKubeProxyMode } = {},
 ): Promise<PrerequisiteReport> {
   const problems: string[] = [];
   const unsupported = labsUnsupportedReason();
@@ -172,6 +180,13 @@ export async function checkLabPrerequisites(
   }
   const needed = new Set<string>(['ip', 'tcpdump', options.probe === 'tcp' ? 'iperf3' : 'ping']);
   for (const t of lab.requires.tools) needed.add(binaryFor(t));
+  if (lab.service) {
+    needed.add('ss');
+    if ((options.kubeProxy ?? 'iptables') === 'iptables') {
+      needed.add('iptables-restore');
+      needed.add('iptables-save');
+    } else needed.add('nft');
+  }
   const missingTools: string[] = [];
   for (const tool of needed) if (!(await onPath(tool))) missingTools.push(tool);
   let installCommand: string | null = null;
@@ -234,7 +249,11 @@ export async function runLab(labId: string, options: RunLabOptions = {}): Promis
   const probeKind: LabProbeKind = options.probe ?? 'icmp';
 
   emit('prerequisites', `Checking prerequisites for ${lab.id}`);
-  const prereq = await checkLabPrerequisites(lab, { probe: probeKind, signal });
+  const prereq = await checkLabPrerequisites(lab, {
+    probe: probeKind,
+    signal,
+    ...(options.kubeProxy ? { kubeProxy: options.kubeProxy } : {}),
+  });
   if (!prereq.ok) throw new LabRunError('prerequisites', prereq.problems.join(' '));
   signal?.throwIfAborted();
   return runPreparedLab(lab, options, probeKind, t0, emit);
@@ -293,6 +312,70 @@ async function runPreparedLab(
     );
     for (const why of report.leftAlone) emit('teardown', `Left alone: ${why}`);
   };
+
+  if (lab.service) {
+    try {
+      options.onTopology?.(topology);
+      const mode = options.kubeProxy ?? 'iptables';
+      const phase = await runServicePhase(topology, {
+        mode,
+        outDir,
+        signal,
+        ...(options.requests !== undefined ? { requests: options.requests } : {}),
+        ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+        emit,
+      });
+      const { service } = phase;
+      for (const f of service.findings) emit('analyze', f);
+      emit('analyze', `Probe ${lossHeadline(phase.report)}`);
+      if (options.keep) {
+        kept = true;
+        emit('teardown', `Kept ${lab.id} up; remove it with \`podpath lab clean\``);
+      } else {
+        await tearDown();
+      }
+      return {
+        lab: lab.id,
+        report: phase.report,
+        outDir,
+        files: phase.files,
+        timings: {
+          prerequisitesMs,
+          buildMs,
+          captureMs: service.timings.requestsMs + service.timings.captureMs,
+          analyzeMs: service.timings.analyzeMs,
+          teardownMs,
+          totalMs: Date.now() - t0,
+        },
+        captureTimings: phase.captureTimings,
+        probe: {
+          kind: 'tcp',
+          sent: 1,
+          received: service.probe.endpoint ? 1 : 0,
+          summary: `one connection to ${lab.service.target.ip}:${lab.service.target.port}, served by ${service.probe.endpoint ?? 'no endpoint'}`,
+        },
+        plan: phase.plan,
+        nodeState: [],
+        kept,
+        service,
+      };
+    } catch (err) {
+      if (options.keep && !signal?.aborted) {
+        emit(
+          'teardown',
+          `Kept ${lab.id} up after the failure; remove it with \`podpath lab clean\``,
+        );
+      } else {
+        await tearDown().catch((e: unknown) =>
+          emit('teardown', `Teardown failed: ${errorText(e)}; run \`podpath lab clean\``),
+        );
+      }
+      if (isAbort(err, signal)) throw signal?.reason ?? err;
+      throw new LabRunError('capture', `Running ${lab.id} failed: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+  }
 
   try {
     options.onTopology?.(topology);

@@ -17,6 +17,7 @@ import type { CleanupReport } from '../../core/labs/runRecord';
 import { linkCreatedBy } from '../../core/labs/runRecord';
 import {
   UNDERLAY_ROLE,
+  clientCommands,
   faultCommands,
   labNamespace,
   labNamespaces,
@@ -175,7 +176,10 @@ export async function buildLab(
     progress('underlay switch');
     await runParallel([underlayCommands(lab)], run, signal);
     await runParallel(
-      lab.network.nodes.map((n) => underlayPortCommands(lab, n)),
+      [
+        ...lab.network.nodes.map((n) => underlayPortCommands(lab, n)),
+        ...(lab.network.clients ?? []).map((c) => clientCommands(lab, c)),
+      ],
       run,
       signal,
     );
@@ -230,6 +234,8 @@ export async function buildLab(
     byTarget.set('underlay', labNamespace(lab, UNDERLAY_ROLE));
     for (const n of nodes) byTarget.set(n.name, n.namespace);
     for (const p of pods) byTarget.set(`${p.node}/${p.name}`, p.namespace);
+    // a Service lab's outside client is addressed like a node: `{node:'client'}`
+    for (const c of lab.network.clients ?? []) byTarget.set(c.name, labNamespace(lab, c.name));
     const netns = new NetnsNodeShell((t: ShellTarget) => {
       const key = t.pod !== undefined ? `${t.node}/${t.pod}` : t.node;
       const ns = byTarget.get(key);

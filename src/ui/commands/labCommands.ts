@@ -2,14 +2,22 @@
  * Offline lab commands (Labs view): run a lab, run it with one fault injected, tear down a
  * kept lab, clean up leftovers. A run shows its nodes, pods and interfaces in the tree as
  * soon as the topology is built, then opens the panel with the analysis of the pcaps.
- * Arguments: a Labs tree item, a lab id, or `{ labId, fault?, keep? }` (tests).
+ * Arguments: a Labs tree item, a lab id, or `{ labId, fault?, keep?, kubeProxy? }` (tests).
+ * A Service lab asks for the kube-proxy mode when the argument does not say it.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { FaultKind, LabDefinition } from '../../core/labs/catalog';
-import { FAULTS, LABS, faultDescription, findLab } from '../../core/labs/catalog';
+import type { FaultKind, LabDefinition, LabKubeProxyMode } from '../../core/labs/catalog';
+import {
+  FAULTS,
+  LAB_KUBE_PROXY_MODES,
+  LABS,
+  faultDescription,
+  findLab,
+} from '../../core/labs/catalog';
 import { analyzeCaptureFiles } from '../../platform/capture/analyzeFiles';
 import { runLab } from '../../platform/labs/labRunner';
+import type { ServiceLabResult } from '../../platform/labs/serviceLabRun';
 import { teardownLab } from '../../platform/netns/labBuild';
 import { cleanLeftovers } from '../../platform/netns/labRuns';
 import { buildDatapathPlan } from '../../core/datapath/plans';
@@ -24,6 +32,7 @@ interface LabArgs {
   labId: string;
   fault?: FaultKind;
   keep?: boolean;
+  kubeProxy?: LabKubeProxyMode;
 }
 
 function labArgs(arg: unknown): LabArgs | undefined {
@@ -35,6 +44,7 @@ function labArgs(arg: unknown): LabArgs | undefined {
     labId?: unknown;
     fault?: unknown;
     keep?: unknown;
+    kubeProxy?: unknown;
   };
   if (o.kind === 'lab' && typeof o.lab?.id === 'string') return { labId: o.lab.id };
   if (typeof o.labId === 'string') {
@@ -42,6 +52,9 @@ function labArgs(arg: unknown): LabArgs | undefined {
       labId: o.labId,
       ...(typeof o.fault === 'string' ? { fault: o.fault as FaultKind } : {}),
       ...(typeof o.keep === 'boolean' ? { keep: o.keep } : {}),
+      ...(LAB_KUBE_PROXY_MODES.some((m) => m === o.kubeProxy)
+        ? { kubeProxy: o.kubeProxy as LabKubeProxyMode }
+        : {}),
     };
   }
   return undefined;
@@ -77,13 +90,44 @@ function showCleanup(s: Services, report: CleanupReport): void {
   void vscode.window.showInformationMessage(text);
 }
 
+/** A Service lab's results as panel notes: the mode, each endpoint's count and check, the NAT. */
+export function serviceNotes(r: ServiceLabResult): string[] {
+  return [
+    `kube-proxy ${r.kubeProxy}: ${r.requests} requests — ${r.path.endpoints
+      .map((e) => `${e.pod} ${r.counts[e.pod] ?? 0} (share ${(e.share * 100).toFixed(1)} %)`)
+      .join(', ')}. ${r.ok ? 'Every check held.' : 'A check FAILED.'}`,
+    ...r.findings,
+    `Rules, requests, conntrack, capture, analysis: ${r.timings.rulesMs}, ${r.timings.requestsMs}, ${r.timings.conntrackMs}, ${r.timings.captureMs}, ${r.timings.analyzeMs} ms.`,
+  ];
+}
+
 export function labCommands(s: Services): CommandTable {
   const run = async (lab: LabDefinition, args: LabArgs): Promise<unknown> => {
     const keep =
       args.keep ??
       vscode.workspace.getConfiguration('podpath').get<boolean>('labs.keepAfterRun', false);
     const fault = args.fault;
-    const faultTitle = fault ? ` with ${FAULTS.find((f) => f.kind === fault)?.title ?? fault}` : '';
+    let kubeProxy = args.kubeProxy;
+    if (lab.service && !kubeProxy) {
+      const pick = await vscode.window.showQuickPick(
+        LAB_KUBE_PROXY_MODES.map((m) => ({
+          label: m,
+          detail:
+            m === 'iptables'
+              ? 'KUBE-SERVICES → KUBE-SVC-… → KUBE-SEP-… loaded with iptables-restore'
+              : 'table ip kube-proxy (service-ips map, numgen vmap, endpoint chains) loaded with nft -f',
+          mode: m,
+        })),
+        { title: `Podpath: ${lab.title} with which kube-proxy mode?`, ignoreFocusOut: true },
+      );
+      if (!pick) throw new CommandCancelled();
+      kubeProxy = pick.mode;
+    }
+    const faultTitle = fault
+      ? ` with ${FAULTS.find((f) => f.kind === fault)?.title ?? fault}`
+      : kubeProxy
+        ? ` (kube-proxy ${kubeProxy})`
+        : '';
     s.labs.setState(lab.id, { status: 'running' });
     try {
       const content = await withCancellableProgress(
@@ -96,6 +140,7 @@ export function labCommands(s: Services): CommandTable {
             outDir,
             keep,
             ...(fault ? { fault } : {}),
+            ...(kubeProxy ? { kubeProxy } : {}),
             signal,
             onProgress: (p) => {
               report(p.message);
@@ -109,9 +154,11 @@ export function labCommands(s: Services): CommandTable {
               }),
           });
           report('Reading the captures');
+          // A Service lab's probe route is its own (an outside client, node A's eth0 twice):
+          // its files are not the plan's hops, so they are analysed without it.
           const analysis = await analyzeCaptureFiles(
             result.files.map((f) => f.pcap),
-            { plan: result.plan, signal },
+            lab.service ? { signal } : { plan: result.plan, signal },
           );
           // The runner's findings also say why, from the node state it read after the build.
           analysis.report.findings = result.report.findings;
@@ -121,8 +168,9 @@ export function labCommands(s: Services): CommandTable {
           );
           const view = await analysisView(analysis, {
             title: `Lab: ${lab.title}${faultTitle}`,
-            plan: result.plan,
+            ...(lab.service ? {} : { plan: result.plan }),
           });
+          if (result.service) view.view.notes.push(...serviceNotes(result.service));
           view.view.notes.push(
             `Captures kept in ${result.outDir}. Timings: build ${t.buildMs} ms, capture ${t.captureMs} ms, total ${t.totalMs} ms.`,
           );
@@ -190,9 +238,12 @@ export function labCommands(s: Services): CommandTable {
         if (!lab) throw new Error('choose a lab in the Labs view');
         const content = datapathView(buildDatapathPlan(lab.planInput));
         content.view.title = `Lab: ${lab.title}`;
+        const builds = labBuilds(lab).replace(/^needs root · /, '');
         content.view.notes.unshift(
           lab.description,
-          `Running it needs root: it builds ${labBuilds(lab).replace(/^needs root · /, '')} as network namespaces on this machine, pings pod B from pod A while capturing at every hop, and tears it all down. Faults it can inject: ${lab.faults.map((f) => FAULTS.find((d) => d.kind === f)?.title ?? f).join(', ') || 'none'}.`,
+          lab.service
+            ? `Running it needs root: it builds ${builds} as network namespaces on this machine, writes kube-proxy's rules (iptables or nftables mode) into both nodes, sends 200 requests from ${lab.service.client.name} to ${lab.service.target.ip}:${lab.service.target.port}, checks how they spread over the endpoints, reads conntrack's NAT, captures one connection at every hop, and tears it all down.`
+            : `Running it needs root: it builds ${builds} as network namespaces on this machine, pings pod B from pod A while capturing at every hop, and tears it all down. Faults it can inject: ${lab.faults.map((f) => FAULTS.find((d) => d.kind === f)?.title ?? f).join(', ') || 'none'}.`,
         );
         s.panel.show(content);
         return Promise.resolve(content.view);

@@ -55,6 +55,10 @@ export function labBuilds(lab: LabDefinition): string {
   const parts = [`${nodes} node${nodes === 1 ? '' : 's'}`, `${lab.network.pods.length} pods`];
   if (tunnel) parts.push(`${tunnel.device} ${tunnel.kind === 'vxlan' ? 'VXLAN' : 'IPIP'}`);
   if (lab.network.routing === 'calico-bgp') parts.push('BIRD over iBGP');
+  if (lab.service) {
+    if ((lab.network.clients ?? []).length > 0) parts.push('a client outside the cluster');
+    parts.push(`kube-proxy rules for ${lab.service.spec.type} ${lab.service.spec.name}`);
+  }
   return `needs root · ${parts.join(', ')}`;
 }
 

@@ -124,3 +124,35 @@ suite('labs', function () {
     assert.equal(view?.notes[0], lab.description);
   });
 });
+
+suite('Service labs in the Labs view', function () {
+  this.timeout(60_000);
+  let api: PodpathApi;
+
+  suiteSetup(async function () {
+    api = await activatePodpath();
+  });
+
+  test('the four Service labs are listed, say what they build, and describe their run', async () => {
+    const rows = api.trees.labs
+      .getChildren()
+      .filter((n): n is Extract<LabNode, { kind: 'lab' }> => n.kind === 'lab' && !!n.lab.service);
+    assert.deepEqual(
+      rows.map((r) => r.lab.id),
+      ['service-clusterip', 'service-nodeport', 'service-affinity', 'service-local'],
+    );
+    const nodePort = rows.find((r) => r.lab.id === 'service-nodeport')!;
+    const item = await api.trees.labs.getTreeItem(nodePort);
+    assert.match(
+      String(item.description),
+      /needs root · 2 nodes, 2 pods, flannel\.1 VXLAN, a client outside the cluster, kube-proxy rules for NodePort svc-nodeport/,
+    );
+    const view = await vscode.commands.executeCommand<PanelView>(
+      item.command!.command,
+      ...(item.command!.arguments ?? []),
+    );
+    assert.equal(view?.title, 'Lab: Service NodePort');
+    assert.equal(view?.notes[0], nodePort.lab.description);
+    assert.match(view?.notes[1] ?? '', /kube-proxy's rules \(iptables or nftables mode\)/);
+  });
+});
