@@ -178,7 +178,8 @@ export function parseTraceProbe(text: string): TraceProbe | undefined {
 export function parsePodRef(text: string): { namespace: string; name: string } {
   const parts = text.split('/');
   const [namespace, name] = parts.length === 1 ? ['default', parts[0]] : parts;
-  const dns = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+  // DNS names as the API takes them (upper case too: the offline lab names its pods podA, podB).
+  const dns = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/;
   if (parts.length > 2 || !namespace || !name || !dns.test(namespace) || !dns.test(name)) {
     throw new TraceError('pods', `"${text}" is not a pod reference; give it as NAMESPACE/NAME.`);
   }
