@@ -255,11 +255,14 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       await bar.getByRole('button', { name: /^Reveal/ }).waitFor({ state: 'visible' });
       assert.match((await bar.textContent()) ?? '', /Capture 01-.*\.pcap/);
       const notes = (await frame.locator('main').textContent()) ?? '';
-      const timings = /Timings: [^.]*\./.exec(notes)?.[0];
+      const timings = /Timings: .*?; total [\d.]+ m?s\./.exec(notes)?.[0];
       assert.ok(timings, 'the panel states the timings');
       console.log(`# ${timings}`);
       await p.mouse.move(900, 450);
       await p.screenshot({ path: join(shots, 'trace-panel.png') });
+      // The hops, each seen, and the selected hop's pcap with Reveal.
+      await frame.locator('.pp-hops').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await p.screenshot({ path: join(shots, 'trace-hops.png') });
     } catch (err) {
       await p.screenshot({ path: join(shots, 'failed-trace.png') }).catch(() => undefined);
       throw err;
