@@ -89,7 +89,9 @@ if grep -q '"test:ui"' package.json; then
   for w in "${workbenches[@]}"; do
     stage="ui-vscode-${w#* }"
     begin "Playwright UI test in code-server ${w% *} (VS Code ${w#* })"
-    CODE_SERVER_VERSION=${w% *} PODPATH_STAGE=$stage timeout -s KILL 900 node scripts/runNodeTests.mjs "$stage" test/e2e
+    # As root the UI tests build offline labs too (Run lab, Trace to… on a lab dressed as
+    # kind): under the same lab lock as the root tests.
+    CODE_SERVER_VERSION=${w% *} PODPATH_STAGE=$stage timeout -s KILL 1200 "${lock[@]}" node scripts/runNodeTests.mjs "$stage" test/e2e
     ensure_counts "$stage"
     end "$stage"
   done

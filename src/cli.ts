@@ -28,6 +28,8 @@ const USAGE = `usage: podpath <command> [options]
   lab create --kind MODE [--name NAME] [--kube-proxy iptables|nftables|ipvs] [--dry-run] [--out DIR]
   lab delete NAME                     lab clusters on kind (MODE: flannel-vxlan, flannel-host-gw,
                                       calico-bgp, calico-ipip, calico-vxlan, calico-vxlan-crosssubnet, kindnet)
+  lab run MODE --kind [--name NAME] [--kube-proxy MODE] [--json] [--out DIR]
+                                      create that lab cluster, then trace pod-a → pod-b
   cluster [--kubeconfig FILE] [--context NAME] [--json]
                                       nodes, pods, CNI and kube-proxy mode of a live cluster
   trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT]
@@ -60,7 +62,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'bench':
         return await (await import('./cli/benchCommand')).runBenchCommand(args, io);
       case 'lab':
-        return await (await import('./cli/labCommand')).runLabCommand(args, io);
+        // `lab run MODE --kind` ends with `podpath trace`, run through this same table.
+        return await (
+          await import('./cli/labCommand')
+        ).runLabCommand(args, io, (a, i) => main(['trace', ...a], i));
       case 'service':
         return await (await import('./cli/serviceCommand')).runServiceCommand(args, io);
       case 'cluster':

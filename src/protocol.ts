@@ -29,6 +29,11 @@ export interface HopView {
   truncated: boolean;
   /** Problems met reading this hop's capture, in words. */
   issues: string[];
+  /**
+   * The hop's capture file on the host (a trace or a lab run), for Reveal and Open in
+   * Wireshark; the host acts on its own copy of the path, found by the hop's index.
+   */
+  capture?: { path: string; wireshark: boolean };
 }
 
 export type PanelViewKind = 'analysis' | 'datapath' | 'packets' | 'topology' | 'service';
@@ -86,7 +91,9 @@ export type FromWebview =
       /** Text of the diagram's participant boxes as rendered (what a person sees). */
       participants: string[];
     }
-  | { type: 'showLog' };
+  | { type: 'showLog' }
+  /** Reveal the hop's capture file, or open it in Wireshark. */
+  | { type: 'captureFile'; hop: number; action: 'reveal' | 'wireshark' };
 
 /** Exhaustiveness check for switches over message unions. */
 export function assertNever(x: never): never {
@@ -121,6 +128,11 @@ export function parseFromWebview(x: unknown): FromWebview | undefined {
     case 'followPacket':
       if (isIndex(x.requestId) && isIndex(x.hop) && isIndex(x.index)) {
         return { type: 'followPacket', requestId: x.requestId, hop: x.hop, index: x.index };
+      }
+      return undefined;
+    case 'captureFile':
+      if (isIndex(x.hop) && (x.action === 'reveal' || x.action === 'wireshark')) {
+        return { type: 'captureFile', hop: x.hop, action: x.action };
       }
       return undefined;
     case 'queryPackets': {

@@ -12,6 +12,7 @@ import type { HopView, PanelView, TablePage, ToWebview } from '../src/protocol';
 import { assertNever } from '../src/protocol';
 import { createDiagramView } from './diagram';
 import { el } from './element';
+import { createHopFile } from './hopFile';
 import { createHopList } from './hopList';
 import { createLayerDetails } from './layerDetails';
 import { createPacketTable, DEFAULT_SETTINGS, localPage, PAGE_SIZE } from './packetTable';
@@ -84,6 +85,7 @@ function start(): void {
   const diagramBox = el('div', { className: 'pp-diagram', attrs: { 'aria-label': 'Diagram' } });
   const diagram = createDiagramView(diagramBox, (message) => host.post(message));
   const hopList = createHopList((hop) => selectHop(hop));
+  const hopFile = createHopFile((hop, action) => host.post({ type: 'captureFile', hop, action }));
   const table = createPacketTable({
     onPage: (page) => {
       state = { ...state, page };
@@ -103,6 +105,7 @@ function start(): void {
     el('h2', { text: 'Packets' }),
     noPackets,
     hopList.element,
+    hopFile.element,
     table.element,
     details.element,
   ]);
@@ -151,6 +154,7 @@ function start(): void {
     if (!view) return;
     hopList.show(view.hops, state.hop, view.missingHop);
     const hop = currentHop();
+    hopFile.show(hop, state.hop);
     const settings = state.settings ?? DEFAULT_SETTINGS;
     let page = hop ? localPage(hop, state.page, settings) : null;
     const key = JSON.stringify([view.title, state.hop, settings, state.page]);

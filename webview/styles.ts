@@ -110,6 +110,8 @@ table.pp-grid { width: 100%; border-collapse: collapse; table-layout: fixed; }
   outline: 2px solid var(--vscode-focusBorder); outline-offset: -2px;
 }
 .pp-diagram-bar { display: flex; gap: 6px; align-items: center; margin: 4px 0; }
+.pp-hop-file { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin: 0 0 8px; }
+.pp-hop-file button,
 .pp-diagram-bar button {
   font: inherit; padding: 1px 8px; cursor: pointer;
   color: var(--vscode-button-secondaryForeground, var(--vscode-foreground));
@@ -117,6 +119,7 @@ table.pp-grid { width: 100%; border-collapse: collapse; table-layout: fixed; }
   border: 1px solid var(--vscode-button-border, var(--vscode-contrastBorder, rgba(128,128,128,0.4)));
   border-radius: 2px;
 }
+.pp-hop-file button:focus-visible,
 .pp-diagram-bar button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
 .pp-diagram-bar button[aria-pressed='true'] { border-color: var(--vscode-focusBorder); }
 code {

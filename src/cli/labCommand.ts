@@ -13,24 +13,37 @@ import type { LabProbeKind, LabRunResult } from '../platform/labs/labRunner';
 import { LabRunError, runLab } from '../platform/labs/labRunner';
 import type { CliIo } from './captureCommands';
 import { formatAnalysis, parseArgs } from './captureCommands';
-import { runLabCreate, runLabDelete } from './labKindCommands';
+import type { CliCommand } from './labKindCommands';
+import { runLabCreate, runLabDelete, runLabRunKind } from './labKindCommands';
 import { formatTable, UsageError } from './table';
 import { describeCleanup } from '../core/labs/runRecord';
 
 const USAGE =
-  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] [--kube-proxy iptables|nftables] [--requests N] | podpath lab clean [--json] | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
+  'usage: podpath lab list [--json] | podpath lab run LAB [--json] [--out DIR] [--keep] [--fault KIND] [--probe icmp|tcp] [--kube-proxy iptables|nftables] [--requests N] | podpath lab run MODE --kind [--name NAME] [--kube-proxy MODE] [--json] | podpath lab clean [--json] | podpath lab create --kind MODE [--name NAME] [--kube-proxy MODE] [--dry-run] [--out DIR] | podpath lab delete NAME';
 
 /** Exit code of a run cancelled by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 const CANCELLED_EXIT = 130;
 
-export async function runLabCommand(args: readonly string[], io: CliIo): Promise<number> {
+/**
+ * @param trace `podpath trace` (passed in by the CLI's entry, which owns the command table),
+ *   for `lab run MODE --kind` = create + trace.
+ */
+export async function runLabCommand(
+  args: readonly string[],
+  io: CliIo,
+  trace?: CliCommand,
+): Promise<number> {
   try {
     const [sub, ...rest] = args;
     switch (sub) {
       case 'list':
         return await listLabs(rest, io);
       case 'run':
+        if (rest.includes('--kind')) {
+          if (!trace) throw new UsageError('lab run --kind needs the trace command');
+          return await runLabRunKind(rest, io, { trace });
+        }
         return await runOneLab(rest, io);
       case 'clean':
         return await cleanLabs(rest, io);

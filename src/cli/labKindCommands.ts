@@ -196,3 +196,78 @@ export async function runLabDelete(args: readonly string[], io: CliIo): Promise<
   io.stdout(`Deleted kind cluster ${name}.\n`);
   return 0;
 }
+
+const RUN_KIND_USAGE =
+  'usage: podpath lab run MODE --kind [--name NAME] [--kube-proxy iptables|nftables|ipvs] [--json] [--out DIR] [--image PROBE_IMAGE] [--node-image KIND_NODE_IMAGE] [--cni-bin-dir DIR]';
+
+/** A CLI command as a function: `podpath trace …` for `lab run --kind`'s trace step. */
+export type CliCommand = (args: readonly string[], io: CliIo) => Promise<number>;
+
+/**
+ * `podpath lab run MODE --kind …`: create the lab cluster (the same steps as `lab create
+ * --kind`), then trace `podpath-lab/pod-a` → `podpath-lab/pod-b` in context `kind-NAME` with
+ * `podpath trace` (so the report is the same as that command's). With --json, stdout carries
+ * only the trace's object; the creation's progress goes to stderr. Stops at the first step
+ * that fails, with its exit code.
+ */
+export async function runLabRunKind(
+  args: readonly string[],
+  io: CliIo,
+  steps: { create?: CliCommand; trace: CliCommand },
+): Promise<number> {
+  const parsed = parseArgs(args, {
+    flags: ['kind', 'json'],
+    options: ['name', 'kube-proxy', 'out', 'image', 'node-image', 'cni-bin-dir'],
+  });
+  const [modeName, ...extra] = parsed.positional;
+  if (!parsed.flags.has('kind') || !modeName || extra.length > 0) {
+    throw new UsageError(RUN_KIND_USAGE);
+  }
+  const mode = kindLabMode(modeName);
+  if (!mode) {
+    throw new UsageError(
+      `unknown mode ${modeName}; one of: ${KIND_LAB_MODES.map((m) => m.mode).join(', ')}`,
+    );
+  }
+  const name = parsed.options.get('name') ?? `podpath-${mode.mode}`;
+  if (!isKindClusterName(name)) {
+    throw new UsageError(
+      `--name ${name} is not a kind cluster name (lower-case letters, digits and -, at most 32)`,
+    );
+  }
+  const proxy = parsed.options.get('kube-proxy') ?? 'iptables';
+  if (!isKubeProxyMode(proxy)) {
+    throw new UsageError(`--kube-proxy is one of ${KUBE_PROXY_MODES.join(', ')}, not ${proxy}`);
+  }
+  const json = parsed.flags.has('json');
+  const out = parsed.options.get('out');
+  const createArgs = [
+    '--kind',
+    mode.mode,
+    '--name',
+    name,
+    '--kube-proxy',
+    proxy,
+    ...(out !== undefined ? ['--out', out] : []),
+    // What the creation alone takes passes through as given.
+    ...['image', 'node-image', 'cni-bin-dir'].flatMap((o) => {
+      const v = parsed.options.get(o);
+      return v !== undefined ? [`--${o}`, v] : [];
+    }),
+  ];
+  // With --json only the trace's object goes to stdout.
+  const createIo: CliIo = json ? { ...io, stdout: io.stderr } : io;
+  const created = await (steps.create ?? runLabCreate)(createArgs, createIo);
+  if (created !== 0) return created;
+  return steps.trace(
+    [
+      '--context',
+      `kind-${name}`,
+      ...(out !== undefined ? ['--out', `${out}/trace`] : []),
+      ...(json ? ['--json'] : []),
+      `${PROBE_NAMESPACE}/pod-a`,
+      `${PROBE_NAMESPACE}/pod-b`,
+    ],
+    io,
+  );
+}

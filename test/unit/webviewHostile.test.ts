@@ -437,3 +437,55 @@ test(
     assertClean(await inspect(), 'our own diagrams');
   },
 );
+
+test(
+  'a hop’s capture file: hostile names stay text; Reveal and Open in Wireshark by keyboard post only the hop index',
+  { skip: noBrowser },
+  async () => {
+    const p = thePage();
+    const withFiles: PanelView = {
+      ...analysis,
+      title: 'capture files',
+      hops: analysis.hops.map((h, i) => ({
+        ...h,
+        capture: { path: `/storage/traces/t/${hopNames[i] ?? ''}.pcap`, wireshark: i !== 1 },
+      })),
+    };
+    await showAndWait(withFiles);
+    const bar = p.locator('.pp-hop-file');
+    await bar.waitFor({ state: 'visible' });
+    assert.match((await bar.textContent()) ?? '', /Capture 01-podA-<img src=x onerror=/);
+    const reveal = bar.getByRole('button', { name: /^Reveal/ });
+    await reveal.focus();
+    await p.keyboard.press('Enter');
+    assert.deepEqual(await waitPosted((m) => m.type === 'captureFile', 'captureFile'), {
+      type: 'captureFile',
+      hop: 0,
+      action: 'reveal',
+    });
+    // Tab moves from Reveal to Open in Wireshark; Space presses it.
+    await p.evaluate('window.__posted.length = 0');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Space');
+    assert.deepEqual(await waitPosted((m) => m.type === 'captureFile', 'captureFile'), {
+      type: 'captureFile',
+      hop: 0,
+      action: 'wireshark',
+    });
+    // The second hop has no Wireshark (not installed): only Reveal, for hop index 1.
+    await p.locator('.pp-hops [data-hop="1"]').click();
+    await bar.getByRole('button', { name: /^Reveal/ }).waitFor();
+    assert.equal(await bar.getByRole('button', { name: /Wireshark/ }).count(), 0);
+    await p.evaluate('window.__posted.length = 0');
+    await bar.getByRole('button', { name: /^Reveal/ }).click();
+    assert.deepEqual(await waitPosted((m) => m.type === 'captureFile', 'captureFile'), {
+      type: 'captureFile',
+      hop: 1,
+      action: 'reveal',
+    });
+    // A view without files shows no bar.
+    await showAndWait({ ...analysis, title: 'no files' });
+    assert.equal(await bar.isVisible(), false);
+    assertClean(await inspect(), 'capture file names');
+  },
+);

@@ -12,3 +12,14 @@ export {
 export { ClusterSession, type SessionChange, type NetworkPicture } from './clusterSession';
 export { livePlanInput, type LivePlan } from './networkPlan';
 export type { ConnectionState } from './liveList';
+export {
+  tracePods,
+  TraceError,
+  parseTraceProbe,
+  type TraceProbe,
+  type TraceResult,
+  type TraceStep,
+  type TraceNode,
+  type TraceNodeShell,
+  type TracePodsOptions,
+} from '../trace/podTrace';

@@ -7,15 +7,11 @@
  * `{ mode, kubeProxyMode, name? }` (tests, Recreate).
  */
 import * as vscode from 'vscode';
-import { buildDatapathPlan } from '../../core/datapath/plans';
 import {
   cniChoices,
-  datapathModeFor,
   kindLabCreateOptions,
   kubeProxyChoices,
-  pingSummary,
   podIp,
-  probePingArgv,
   type LabChoice,
 } from '../../core/kindlab/labClusters';
 import {
@@ -25,14 +21,13 @@ import {
   type KindLabModeInfo,
   type KubeProxyMode,
 } from '../../core/kindlab/modes';
+import { PROBE_NAMESPACE } from '../../core/kindlab/probeManifests';
 import { recognizeManifests } from '../../core/manifests/recognizeManifests';
 import type { KindClusterManifest } from '../../core/manifests/types';
-import { runTool } from '../../platform/exec/runner';
 import { deleteKindLab, prepareKindLab, runKindLab } from '../../platform/kindlab/kindLab';
-import { datapathView } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
-import { planInputFor } from './datapathCommands';
+import { runTrace } from './traceCommands';
 
 /** The button the finished creation offers. */
 export const TRACE_OFFER = 'Trace pod A → pod B';
@@ -187,14 +182,12 @@ export function kindLabCommands(s: Services): CommandTable {
       );
       for (const w of result.warnings) log(`${plan.name} warning: ${w}`);
       const ipB = podIp(result.probePods, 'pod-b');
-      const diagram = datapathModeFor(mode.mode);
-      // Podpath has no live pod-to-pod trace on kind yet: the button says what it really does.
       const message =
         `Podpath: lab cluster ${plan.name} is ready (context ${plan.context}); pod-a on ${plan.workers[0]}, pod-b on ${plan.workers[1]}${ipB ? ` (${ipB})` : ''}.` +
         (result.warnings.length > 0
           ? ` ${result.warnings.length} optional steps failed (see the log).`
           : '') +
-        ` ${TRACE_OFFER} pings pod B from pod A${diagram ? ` and opens the ${mode.title} datapath diagram` : ''}; hop-by-hop captures on kind are not built yet.`;
+        ` ${TRACE_OFFER} captures at every hop of the ${mode.title} datapath while pod-a pings pod-b.`;
       const traceArgs: TraceArgs = {
         name: plan.name,
         mode: mode.mode,
@@ -291,53 +284,23 @@ export function kindLabCommands(s: Services): CommandTable {
       },
     },
     'podpath.kindLab.trace': {
-      what: 'Checking pod A → pod B',
+      what: 'Tracing pod A → pod B',
       run: async (arg?: unknown) => {
         const target = clusterName(arg);
         if (!target)
           throw new Error('no lab cluster given. Use Trace on a cluster in the Labs view');
-        const context = `kind-${target.name}`;
-        const given = (arg as { podBIp?: unknown } | undefined)?.podBIp;
-        const result = await withCancellableProgress(
-          `Podpath: ping pod B from pod A in ${target.name}`,
-          async (signal) => {
-            let ip = typeof given === 'string' ? given : null;
-            if (!ip) {
-              const pods = await runTool(
-                ['kubectl', '--context', context, '-n', 'podpath-lab', 'get', 'pods', '-o', 'wide'],
-                { signal, timeoutMs: 30_000 },
-              );
-              ip = podIp(pods.stdout, 'pod-b');
-            }
-            if (!ip) {
-              throw new Error(
-                `pod-b has no IP yet in ${target.name}. Check \`kubectl --context ${context} -n podpath-lab get pods -o wide\``,
-              );
-            }
-            const ping = await runTool(probePingArgv(context, ip), {
-              signal,
-              timeoutMs: 30_000,
-              okExitCodes: [0, 1],
-            });
-            return { ip, summary: pingSummary(ping.stdout) };
-          },
-        );
-        const mode = target.mode ? kindLabMode(target.mode) : undefined;
-        const diagram = mode ? datapathModeFor(mode.mode) : null;
-        if (diagram) {
-          s.panel.show(
-            datapathView(buildDatapathPlan(planInputFor({ mode: diagram, sameNode: false }))),
-          );
-        }
-        const { summary, ip } = result;
-        const verdict = summary
-          ? `${summary.received}/${summary.sent} pings from pod-a reached pod-b (${ip})`
-          : `ping from pod-a to pod-b (${ip}) printed no summary (see the log)`;
-        const text = `Podpath: ${verdict}${diagram ? `; the ${mode?.title ?? ''} datapath diagram shows the hops they cross` : ''}.`;
-        log(`${target.name}: ${verdict}`);
-        if (summary && summary.received === 0) void vscode.window.showWarningMessage(text);
+        // The probe pods the lab deployed, pinned to the two workers (probeManifests.ts).
+        const outcome = await runTrace(s, {
+          context: `kind-${target.name}`,
+          podA: `${PROBE_NAMESPACE}/pod-a`,
+          podB: `${PROBE_NAMESPACE}/pod-b`,
+        });
+        const { seen, hops } = outcome.result;
+        const text = `Podpath: ${target.name}: the probe from pod-a was seen at ${seen} of ${hops} hops to pod-b.`;
+        log(`${target.name}: ${text}`);
+        if (seen < hops) void vscode.window.showWarningMessage(text);
         else void vscode.window.showInformationMessage(text);
-        return { ...result, diagram };
+        return outcome;
       },
     },
   };

@@ -21,7 +21,8 @@ import type { ServiceLabResult } from '../../platform/labs/serviceLabRun';
 import { teardownLab } from '../../platform/netns/labBuild';
 import { cleanLeftovers } from '../../platform/netns/labRuns';
 import { buildDatapathPlan } from '../../core/datapath/plans';
-import { analysisView, datapathView } from '../panel/panelViews';
+import { analysisView, attachCaptureFiles, datapathView } from '../panel/panelViews';
+import { toolOnPath } from '../../platform/exec/toolOnPath';
 import { labBuilds } from '../tree/labsTree';
 import type { CleanupReport } from '../../core/labs/runRecord';
 import { describeCleanup } from '../../core/labs/runRecord';
@@ -171,6 +172,12 @@ export function labCommands(s: Services): CommandTable {
             ...(lab.service ? {} : { plan: result.plan }),
           });
           if (result.service) view.view.notes.push(...serviceNotes(result.service));
+          // The pcaps stay: Reveal / Open in Wireshark on every hop, as for a trace.
+          attachCaptureFiles(
+            view,
+            analysis.captures.map((c) => c.path),
+            (await toolOnPath('wireshark')) !== undefined,
+          );
           view.view.notes.push(
             `Captures kept in ${result.outDir}. Timings: build ${t.buildMs} ms, capture ${t.captureMs} ms, total ${t.totalMs} ms.`,
           );

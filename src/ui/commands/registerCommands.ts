@@ -12,6 +12,7 @@ import { labCommands } from './labCommands';
 import { logCommands } from './logCommands';
 import { manifestCommands } from './manifestCommands';
 import { tcpdumpCommands } from './tcpdumpCommands';
+import { traceCommands } from './traceCommands';
 
 const FAMILIES: ((s: Services) => CommandTable)[] = [
   captureCommands,
@@ -22,6 +23,7 @@ const FAMILIES: ((s: Services) => CommandTable)[] = [
   manifestCommands,
   labCommands,
   kindLabCommands,
+  traceCommands,
 ];
 
 /** Registers every command; returns their ids (for the activation log and the tests). */

@@ -13,11 +13,13 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { describeLayers } from '../../core/packets/packetSummary';
 import { followPacket, type HopTable } from '../../platform/capture/packetTable';
+import { startTool } from '../../platform/exec/runner';
+import { toolOnPath } from '../../platform/exec/toolOnPath';
 import type { FromWebview, PanelView, ToWebview } from '../../protocol';
 import { assertNever, parseFromWebview } from '../../protocol';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelContent } from './panelViews';
-import { restoredView } from './panelViews';
+import { captureFileAction, restoredView } from './panelViews';
 
 export const PANEL_VIEW_TYPE = 'podpath.panel';
 
@@ -32,6 +34,7 @@ export class PanelHost implements vscode.Disposable {
   private ready = false;
   private queue: ToWebview[] = [];
   private tables: HopTable[] = [];
+  private files: string[] = [];
   private shown: PanelView | undefined;
   private rendered: RenderedReport | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -58,6 +61,7 @@ export class PanelHost implements vscode.Disposable {
   /** Shows `content` in the panel, opening it beside the active editor if needed. */
   show(content: PanelContent): void {
     this.tables = content.tables;
+    this.files = content.files ?? [];
     this.shown = content.view;
     this.rendered = undefined;
     if (!this.panel) {
@@ -192,6 +196,39 @@ export class PanelHost implements vscode.Disposable {
     return 'The packets are no longer at hand (VS Code was reloaded): run the analysis again to see them.';
   }
 
+  /** Reveal a hop's pcap in the OS file manager, or open it in Wireshark (detached). */
+  private async captureFile(hop: number, action: 'reveal' | 'wireshark'): Promise<void> {
+    const wireshark = action === 'wireshark' ? await toolOnPath('wireshark') : undefined;
+    const decided = captureFileAction(this.files, hop, action, wireshark);
+    switch (decided.kind) {
+      case 'refused':
+        void vscode.window.showWarningMessage(`Podpath: ${decided.message}`);
+        return;
+      case 'reveal': {
+        const uri = vscode.Uri.file(decided.path);
+        this.log(`panel: reveal ${decided.path}`);
+        // In a remote or browser workbench there is no OS file manager to show it in.
+        await Promise.resolve(vscode.commands.executeCommand('revealFileInOS', uri)).catch(() =>
+          vscode.commands.executeCommand('revealInExplorer', uri),
+        );
+        return;
+      }
+      case 'wireshark': {
+        this.log(`panel: ${decided.argv.join(' ')}`);
+        const child = startTool(decided.argv, { outliveParent: true });
+        child.done.catch((err: unknown) => {
+          this.log(`panel: wireshark: ${err instanceof Error ? err.message : String(err)}`);
+          void vscode.window.showErrorMessage(
+            `Podpath: Wireshark could not open ${decided.argv[2] ?? 'the capture'} (see the log).`,
+          );
+        });
+        return;
+      }
+      default:
+        assertNever(decided);
+    }
+  }
+
   private async receive(message: FromWebview): Promise<ToWebview | undefined> {
     switch (message.type) {
       case 'ready': {
@@ -271,6 +308,9 @@ export class PanelHost implements vscode.Disposable {
       }
       case 'showLog':
         this.showLog();
+        return undefined;
+      case 'captureFile':
+        await this.captureFile(message.hop, message.action);
         return undefined;
       default:
         assertNever(message);

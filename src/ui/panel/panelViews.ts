@@ -20,6 +20,7 @@ import type { ExplainedService, ServiceExplanation } from '../../core/kubeproxy/
 import type { CaptureIssue, Packet } from '../../core/packets/model';
 import { summarizePacket } from '../../core/packets/packetSummary';
 import type { FileAnalysis } from '../../platform/capture/analyzeFiles';
+import type { TraceResult } from '../../platform/trace/podTrace';
 import { analysisTables, HopTable } from '../../platform/capture/packetTable';
 
 export { analysisTables };
@@ -32,6 +33,105 @@ export const MAX_ROWS_PER_HOP = 500;
 export interface PanelContent {
   view: PanelView;
   tables: HopTable[];
+  /** Each hop's capture file on this machine (same order as `view.hops`), when kept. */
+  files?: string[];
+}
+
+/**
+ * Gives every hop of `content` its capture file (Reveal, and Open in Wireshark when
+ * `wireshark` is installed). `paths` are in hop order, as the capture wrote them.
+ */
+export function attachCaptureFiles(
+  content: PanelContent,
+  paths: readonly string[],
+  wireshark: boolean,
+): PanelContent {
+  content.files = content.view.hops.map((_, i) => paths[i] ?? '');
+  content.view.hops.forEach((hop, i) => {
+    const path = paths[i];
+    if (path) hop.capture = { path, wireshark };
+  });
+  return content;
+}
+
+/** What the host does for a `captureFile` message: act on its own path, or say why not. */
+export type CaptureFileAction =
+  | { kind: 'reveal'; path: string }
+  | { kind: 'wireshark'; argv: string[] }
+  | { kind: 'refused'; message: string };
+
+/**
+ * Decides a `captureFile` request from the webview against the files the host kept for
+ * the view shown; the webview only names a hop index, never a path.
+ *
+ * @param files the shown content's `files` (empty after a reload: the view came back alone).
+ * @param wireshark where `wireshark` is on PATH, or undefined when it is not installed.
+ */
+export function captureFileAction(
+  files: readonly string[] | undefined,
+  hop: number,
+  action: 'reveal' | 'wireshark',
+  wireshark: string | undefined,
+): CaptureFileAction {
+  if (!files || files.length === 0) {
+    return {
+      kind: 'refused',
+      message:
+        'This view has no capture files at hand (VS Code was reloaded, or it was not captured here): run the trace again.',
+    };
+  }
+  const path = files[hop];
+  if (!path) return { kind: 'refused', message: `Hop ${hop + 1} has no capture file.` };
+  if (action === 'reveal') return { kind: 'reveal', path };
+  if (!wireshark) {
+    return {
+      kind: 'refused',
+      message: 'Wireshark is not installed (no wireshark on PATH); Reveal shows the pcap instead.',
+    };
+  }
+  // `-r FILE` opens the capture; `--` never applies: the path is ours, absolute.
+  return { kind: 'wireshark', argv: [wireshark, '-r', path] };
+}
+
+/** `1234` → `1.2 s`, `87` → `87 ms`. */
+function ms(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`;
+}
+
+/**
+ * The panel view of a trace between two pods of a cluster (tracePods): the analysis of its
+ * pcaps drawn like a lab run, with the cluster, the probe's outcome, the plan's problems
+ * (when captured anyway), the limits that stopped captures, the timings, and each hop's
+ * capture file for Reveal / Open in Wireshark.
+ */
+export async function traceView(
+  result: TraceResult,
+  analysis: FileAnalysis,
+  options: { podA: string; podB: string; wireshark: boolean; maxRows?: number },
+): Promise<PanelContent> {
+  const content = await analysisView(analysis, {
+    title: `Trace ${options.podA} → ${options.podB}`,
+    plan: result.datapath,
+    ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
+  });
+  const t = result.timings;
+  const view = content.view;
+  view.findings = [
+    ...result.plan.problems.map((p) => `Plan problem (captured anyway): ${p}`),
+    ...view.findings,
+    ...result.limits,
+  ];
+  view.notes.unshift(
+    `Context ${result.context}${result.cluster.kind ? ` (kind cluster ${result.cluster.kind.name} through ${result.cluster.kind.provider} exec)` : ''} · ${result.mode}.`,
+    ...(result.probe ? [`Probe: ${result.probe.summary}`] : []),
+    `Timings: plan ${ms(t.planMs)}, captures listening ${ms(t.captureStartMs)}, probe ${ms(t.probeMs)}, stop ${ms(t.stopMs)}, analysis ${ms(t.analysisMs)}; total ${ms(t.totalMs)}.`,
+    `Captures (pcap and text per hop) kept in ${result.outDir}.`,
+  );
+  return attachCaptureFiles(
+    content,
+    analysis.captures.map((c) => c.path),
+    options.wireshark,
+  );
 }
 
 function issueText(issue: CaptureIssue): string {

@@ -430,6 +430,27 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterElement>, vs
     );
   }
 
+  /**
+   * The live session of a context for a command that needs its client (Trace to…),
+   * opened if the context was not expanded; throws with the reason when it cannot be.
+   */
+  async openSession(context: string): Promise<ClusterSession> {
+    const set = await this.configSet();
+    if (!set.contexts.some((c) => c.name === context)) {
+      throw new Error(
+        `there is no context ${context} in the kubeconfig (${set.files.join(', ') || 'none found'})`,
+      );
+    }
+    const s = this.session(context, set);
+    if (!s) throw new Error(this.sessionErrors.get(context) ?? `No context ${context}.`);
+    return s;
+  }
+
+  /** The cluster-access bundle (dist/kube.js), loaded on first use: tracePods lives there. */
+  kube(): typeof KubeExplorer {
+    return loadKube();
+  }
+
   /** The object behind a node or pod item as YAML (managedFields stripped). */
   async objectYaml(
     context: string,
