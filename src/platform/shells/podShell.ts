@@ -31,6 +31,10 @@ import { ToolError } from '../exec/runner';
 import type { ClusterClient, ExecOutcome } from '../kube/kubeClient';
 import { KubeError } from '../kube/kubeClient';
 import type { NodeShell, ShellTarget } from './nodeShell';
+import { OWNER_LABEL, type NodeShellConsentRequest } from './nodeShellConsent';
+
+export { nodeShellConsentText, OWNER_LABEL } from './nodeShellConsent';
+export type { NodeShellConsentRequest } from './nodeShellConsent';
 
 /**
  * Default node-shell image: nicolaka/netshoot ships tcpdump, util-linux nsenter, iproute2,
@@ -40,7 +44,6 @@ import type { NodeShell, ShellTarget } from './nodeShell';
  */
 export const DEFAULT_NODE_SHELL_IMAGE = 'nicolaka/netshoot:v0.13';
 export const DEFAULT_NODE_SHELL_NAMESPACE = 'default';
-export const OWNER_LABEL = 'podpath.dev/owner';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 const NODE_ANNOTATION = 'podpath.dev/node';
 const HOST_ANNOTATION = 'podpath.dev/host';
@@ -49,19 +52,6 @@ const CONTAINER = 'shell';
 
 /** Enter every namespace of the node's init process (the node itself). */
 export const HOST_PREFIX: readonly string[] = ['nsenter', '-t', '1', '-m', '-u', '-n', '-i', '--'];
-
-/** What the person is asked to agree to before anything is created. */
-export interface NodeShellConsentRequest {
-  context: string;
-  server: string;
-  namespace: string;
-  nodes: readonly string[];
-  image: string;
-  /** Value of the `podpath.dev/owner` label the pods carry. */
-  owner: string;
-  /** The pods' activeDeadlineSeconds. */
-  deadlineSeconds: number;
-}
 
 export interface PodNodeShellOptions {
   client: ClusterClient;
@@ -93,25 +83,6 @@ export class PodShellError extends Error {
   ) {
     super(message);
   }
-}
-
-/** The modal's text: what will be created, where and with which image. Pure. */
-export function nodeShellConsentText(request: NodeShellConsentRequest): {
-  message: string;
-  detail: string;
-  confirmLabel: string;
-} {
-  const n = request.nodes.length;
-  const pods = n === 1 ? 'a privileged pod' : `${n} privileged pods`;
-  return {
-    message: `Create ${pods} in namespace ${request.namespace} of context ${request.context} to reach ${n === 1 ? 'node' : 'nodes'} ${request.nodes.join(', ')}?`,
-    detail: [
-      `Podpath reaches a node through a short-lived pod on it (hostNetwork, hostPID, privileged; it enters the node with nsenter, as \`kubectl debug node\` does): one per node, image ${request.image}, on ${request.server}.`,
-      `The pods are labelled ${OWNER_LABEL}=${request.owner}, deleted when the trace ends, and stopped by the cluster after ${Math.round(request.deadlineSeconds / 60)} minutes at the latest.`,
-      'The image and namespace are the settings podpath.nodeShell.image and podpath.nodeShell.namespace.',
-    ].join('\n\n'),
-    confirmLabel: n === 1 ? 'Create pod' : 'Create pods',
-  };
 }
 
 /** The pod that gives access to `node`. */
