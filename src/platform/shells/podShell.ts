@@ -69,6 +69,12 @@ export interface PodNodeShellOptions {
   startTimeoutMs?: number;
   /** How often the pod is polled while it starts (default 500 ms). */
   pollMs?: number;
+  /**
+   * Where the node's root filesystem is seen from the node-shell container (default
+   * `/proc/1/root`, reachable with hostPID + privileged): an image tool opens a pod's netns
+   * path through it when the sandbox's pid is unknown.
+   */
+  hostRoot?: string;
   /** Executables taken from the image instead of the node (default: tcpdump). */
   imageTools?: readonly string[];
   onProgress?: (message: string) => void;
@@ -545,9 +551,14 @@ export class PodNodeShell implements NodeShell {
     if (target.pod === undefined) return fromImage ? [...argv] : [...HOST_PREFIX, ...argv];
     const sandbox = await this.podSandbox(target.node, target.pod, signal);
     if (!fromImage) return [...HOST_PREFIX, 'nsenter', `--net=${sandbox.path}`, ...argv];
-    // The image's mount namespace does not see the host's /run/netns; hostPID lets it reach
-    // the host's files through pid 1's root.
-    const path = sandbox.path.startsWith('/proc/') ? sandbox.path : `/proc/1/root${sandbox.path}`;
+    // The image's mount namespace does not see the host's /run/netns: use the sandbox's pid
+    // (hostPID shares the node's /proc), else the path through pid 1's root.
+    const path =
+      sandbox.pid !== undefined
+        ? `/proc/${sandbox.pid}/ns/net`
+        : sandbox.path.startsWith('/proc/')
+          ? sandbox.path
+          : `${this.options.hostRoot ?? '/proc/1/root'}${sandbox.path}`;
     return ['nsenter', `--net=${path}`, ...argv];
   }
 
