@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -486,3 +487,48 @@ test('cleanupNodeShellPods: deletes a dead run’s pods by label, leaves live on
   await dead.dispose();
   await live.dispose();
 });
+
+test('the stand-in exec endpoint as the real kubectl sees it: output, stdin and exit codes', async (t) => {
+  const { client, standIn } = await cluster();
+  const { shell } = shellFor(client);
+  try {
+    await shell.prepare(['node-a']);
+    const [pod = ''] = shell.createdPods;
+    const [ns = '', name = ''] = pod.split('/');
+    const file = join(dir, `kubeconfig-${standIns.length}`);
+    const kubectl = (args: string[], input?: string) =>
+      kubectlRun(['kubectl', '--kubeconfig', file, '-n', ns, 'exec', ...args], input);
+    const probe = await kubectl(['--help']);
+    if (probe.code !== 0) return t.skip('kubectl is not installed');
+    const echo = await kubectl([name, '--', 'echo', 'from', 'kubectl']);
+    assert.equal(echo.stdout, 'from kubectl\n', echo.stderr);
+    assert.equal(echo.code, 0);
+    const fed = await kubectl(['-i', name, '--', 'cat'], 'piped\n');
+    assert.equal(fed.stdout, 'piped\n', fed.stderr);
+    const failing = await kubectl([name, '--', 'sh', '-c', 'echo oops >&2; exit 3']);
+    assert.equal(failing.code, 3, failing.stderr);
+    assert.match(failing.stderr, /oops/);
+    assert.ok(
+      standIn.requests.some((r) => r.startsWith(`GET /api/v1/namespaces/${ns}/pods/${name}/exec?`)),
+    );
+  } finally {
+    await shell.dispose();
+  }
+});
+
+/** kubectl with its exit code, stdout and stderr (a failing exit is part of the answer). */
+function kubectlRun(
+  argv: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0] ?? '', argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', () => resolve({ code: 127, stdout, stderr }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
