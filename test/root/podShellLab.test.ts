@@ -86,6 +86,14 @@ test('flannel-vxlan through PodNodeShell: node state, every hop captured, a pcap
       tokens: { tok: 'root-test' },
       pods: { kindMapping: mapping, startDelayMs: 20 },
     });
+    for (const n of lab.network.nodes) {
+      standIn.upsert({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: NODE_NAMES[n.name] },
+        status: { addresses: [{ type: 'InternalIP', address: n.ip }] },
+      });
+    }
     await standIn.start();
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(kubeconfig, standInKubeconfig(standIn, certs, { token: 'tok' }));

@@ -64,6 +64,14 @@ async function cluster(
     deny: extra.deny,
     pods: { nodes: NODES, startDelayMs: 20, ...pods },
   });
+  for (const n of NODES) {
+    standIn.upsert({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: n.name },
+      status: { addresses: [{ type: 'InternalIP', address: n.ip }] },
+    });
+  }
   await standIn.start();
   standIns.push(standIn);
   const file = join(dir, `kubeconfig-${standIns.length}`);
@@ -317,6 +325,17 @@ test('cancel while the pods start: prepare rejects and deletes what it made', as
     const [ns = '', name = ''] = p.split('/');
     assert.equal(standIn.get('v1', 'Pod', name, ns), undefined, `${p} deleted`);
   }
+});
+
+test('a node the cluster does not have: said before any pod is created', async () => {
+  const { standIn, client } = await cluster();
+  const { shell } = shellFor(client);
+  await assert.rejects(shell.prepare(['node-x']), (e: unknown) => {
+    assert.ok(e instanceof PodShellError);
+    assert.match(e.message, /has no node named node-x/);
+    return true;
+  });
+  assert.equal(standIn.requests.filter((r) => r.startsWith('POST')).length, 0);
 });
 
 test('PodSecurity baseline: one sentence naming the namespace, the label and the setting', async () => {

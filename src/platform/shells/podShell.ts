@@ -146,6 +146,8 @@ interface PodJson {
   };
   status?: {
     phase?: string;
+    reason?: string;
+    message?: string;
     conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
     containerStatuses?: {
       state?: { waiting?: { reason?: string; message?: string } };
@@ -183,7 +185,11 @@ function explainRefusal(err: unknown, namespace: string, what: 'create' | 'exec'
 /** Why a pod that is not Running will not become Running, or undefined while it may. */
 function stuckReason(pod: PodJson): string | undefined {
   const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Succeeded') return `it ended (${phase})`;
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    // With nodeName set the kubelet itself admits the pod, and says why when it refuses.
+    const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
+    return `it ended (${phase}${why ? `, ${why}` : ''})`;
+  }
   const unschedulable = pod.status?.conditions?.find(
     (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
   );
@@ -377,6 +383,21 @@ export class PodNodeShell implements NodeShell {
     if (this.disposed) throw new PodShellError('cancelled', 'This node shell was disposed.');
     const progress = this.options.onProgress ?? (() => undefined);
     progress(`Creating a node-shell pod on ${node} (namespace ${this.namespace})`);
+    // nodeName bypasses the scheduler: a pod for a node that does not exist would wait for
+    // ever, so look first (a refusal to read nodes is not a reason to stop).
+    const nodeObject = await this.client
+      .get(
+        `/api/v1/nodes/${encodeURIComponent(node)}`,
+        { verb: 'get', resource: 'nodes', name: node },
+        signal,
+      )
+      .catch((e: unknown) => {
+        if (e instanceof KubeError && e.kind === 'cancelled') throw e;
+        return undefined;
+      });
+    if (nodeObject === null) {
+      throw new PodShellError('start', `Context ${this.client.context} has no node named ${node}.`);
+    }
     let stored: PodJson;
     try {
       stored = (await this.client.create(
@@ -577,7 +598,7 @@ export class PodNodeShell implements NodeShell {
     },
   ): Promise<RunResult> {
     const started = Date.now();
-    const display = [`pod/${this.namespace}/${node}`, ...argv];
+    const display = [`node-shell@${node}`, ...argv];
     const tracked = options.tracked === true || options.onPid !== undefined;
     const command = tracked ? ['sh', '-c', PREAMBLE, 'sh', ...argv] : [...argv];
     let remotePid: number | undefined;
@@ -749,7 +770,7 @@ class PodProcess implements ToolProcess {
   ) {
     this.shell = shell;
     this.node = target.node;
-    const shown = [`pod/${shell.namespace}/${target.node}`, ...argv];
+    const shown = [`node-shell@${target.node}`, ...argv];
     this.argv = shown;
     const { signal, ...rest } = options;
     let markSpawned: (pid: number | undefined) => void = () => undefined;
