@@ -5,7 +5,8 @@
  *
  * What client-node does for us: parsing kubeconfig files, every auth kind it supports (bearer
  * tokens, token files, client certificates, exec credential plugins, OIDC, proxies) through
- * `applyToHTTPSOptions`, and the watch stream framing through its `Watch` class. The requests
+ * `applyToHTTPSOptions`, the watch stream framing through its `Watch` class, and the exec
+ * endpoint's WebSocket channel protocol through its `Exec` class. The requests
  * themselves go through node:https so that we control the deadline, page lists with
  * `limit`/`continue`, and turn each item into a slim record page by page (the generated API
  * classes would deserialize 150,000 pods into model objects first).
@@ -18,6 +19,7 @@ import { Readable, type Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { Exec } from '@kubernetes/client-node/dist/exec.js';
+import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 
 export type KubeErrorKind =
   | 'config'
@@ -298,10 +300,17 @@ export class ClusterClient {
     done.catch(() => undefined);
     let status: ExecStatus | undefined;
     const stdin = request.stdin === undefined ? null : Readable.from([request.stdin]);
+    // The handler's own streams default to this process's stdio, which a v5 close message
+    // would end: give it the request's.
+    const handler = new WebSocketHandler(this.kc, undefined, {
+      stdin: stdin ?? Readable.from([]),
+      stdout: request.stdout,
+      stderr: request.stderr,
+    });
     let socket: Awaited<ReturnType<Exec['exec']>>;
     try {
       socket = await withDeadline(
-        new Exec(this.kc).exec(
+        new Exec(this.kc, handler).exec(
           request.namespace,
           request.pod,
           request.container ?? '',
