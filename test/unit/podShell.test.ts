@@ -551,3 +551,18 @@ function kubectlRun(
     child.stdin.end(input ?? '');
   });
 }
+
+test('dispose while a pod is still starting deletes it without waiting for the start timeout', async () => {
+  const { standIn, client } = await cluster({ startDelayMs: 60_000 });
+  const { shell } = shellFor(client, { startTimeoutMs: 60_000 });
+  const preparing = shell.prepare(['node-a']);
+  preparing.catch(() => undefined);
+  await eventually(() => shell.createdPods.length === 1, 'pod created');
+  const [pod = ''] = shell.createdPods;
+  const t0 = Date.now();
+  await shell.dispose();
+  assert.ok(Date.now() - t0 < 3000, 'dispose did not wait for the pod to start');
+  await assert.rejects(preparing, /cancelled/);
+  const [ns = '', name = ''] = pod.split('/');
+  assert.equal(standIn.get('v1', 'Pod', name, ns), undefined);
+});

@@ -429,6 +429,8 @@ export class PodNodeShell implements NodeShell {
     const started = Date.now();
     let last = '';
     for (;;) {
+      // dispose() waits for pods still starting: stop waiting at once, it deletes them.
+      if (this.disposed) throw new PodShellError('cancelled', 'Node access was cancelled.');
       const pod = (await this.client.get(
         this.podsPath(name),
         { verb: 'get', resource: 'pods', namespace: this.namespace, name },
