@@ -177,7 +177,19 @@ test('flannel-vxlan through PodNodeShell: node state, every hop captured, a pcap
       const lines: string[] = [];
       const proc = shell.start(
         hopTarget(underlay),
-        ['tcpdump', '-i', underlay.interface, '-nn', '-U', '-w', '-', underlay.filter],
+        // --immediate-mode: packets reach tcpdump at once, not in the kernel's blocks (a
+        // stop right after the ping would otherwise find them "received" but not captured).
+        [
+          'tcpdump',
+          '-i',
+          underlay.interface,
+          '-nn',
+          '-U',
+          '--immediate-mode',
+          '-w',
+          '-',
+          underlay.filter,
+        ],
         { stdoutFile: streamed, onStderrLine: (l) => lines.push(l) },
       );
       const until = Date.now() + 10_000;
