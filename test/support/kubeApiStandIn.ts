@@ -32,6 +32,7 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/platform/exec/runner';
+import { PodApi, type PodApiOptions } from './kubeStandInPods';
 
 export interface ResourceType {
   group: string;
@@ -265,6 +266,8 @@ export interface StandInOptions {
   /** Events kept for watch resumption; older resourceVersions get 410. */
   historyLimit?: number;
   port?: number;
+  /** Pod create/delete and exec (kubeStandInPods.ts): lab node mapping, PodSecurity, outcomes. */
+  pods?: PodApiOptions;
 }
 
 /** The store and HTTPS front of the stand-in. Objects survive `restart()`, like etcd. */
@@ -286,10 +289,23 @@ export class KubeApiStandIn {
   port = 0;
   /** Requests seen (method, URL), for tests that check what a client asked. */
   readonly requests: string[] = [];
+  /** Pod writes and exec. */
+  readonly podApi: PodApi;
 
   constructor(private readonly options: StandInOptions) {
     this.resources = options.resources ?? [...STANDARD_RESOURCES, ...CALICO_CRD_RESOURCES];
     for (const r of this.resources) this.objects.set(this.typeKey(r), new Map());
+    this.podApi = new PodApi(
+      {
+        upsert: (o) => this.upsert(o),
+        remove: (a, k, n, ns) => this.remove(a, k, n, ns),
+        get: (a, k, n, ns) => this.get(a, k, n, ns),
+        denied: (user, verb, resource) =>
+          (this.options.deny ?? []).includes(`${user} ${verb} ${resource}`),
+        hasNamespaces: () => (this.objects.get('/namespaces')?.size ?? 0) > 0,
+      },
+      options.pods,
+    );
   }
 
   get url(): string {
@@ -312,6 +328,10 @@ export class KubeApiStandIn {
       },
       (req, res) => this.handle(req, res),
     );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.requests.push(`${req.method ?? 'GET'} ${req.url ?? ''}`);
+      if (!this.podApi.upgrade(req, socket, head, this.authenticate(req))) socket.destroy();
+    });
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -337,6 +357,7 @@ export class KubeApiStandIn {
   /** Stops listening and cuts every connection (watches end abruptly, as in a crash). */
   async stop(): Promise<void> {
     clearInterval(this.bookmarkTimer);
+    this.podApi.stop();
     for (const w of this.watchers) w.res.destroy();
     this.watchers.clear();
     for (const s of this.sockets) s.destroy();
@@ -530,6 +551,7 @@ export class KubeApiStandIn {
     }
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const path = url.pathname.replace(/\/$/, '');
+    if (req.method !== 'GET' && this.podApi.handleWrite(req, res, user, path)) return;
     if (req.method !== 'GET') {
       this.status(res, 405, 'MethodNotAllowed', `the stand-in only serves GET, not ${req.method}`);
       return;

@@ -5,7 +5,8 @@
  *
  * What client-node does for us: parsing kubeconfig files, every auth kind it supports (bearer
  * tokens, token files, client certificates, exec credential plugins, OIDC, proxies) through
- * `applyToHTTPSOptions`, and the watch stream framing through its `Watch` class. The requests
+ * `applyToHTTPSOptions`, the watch stream framing through its `Watch` class, and the exec
+ * endpoint's WebSocket channel protocol through its `Exec` class. The requests
  * themselves go through node:https so that we control the deadline, page lists with
  * `limit`/`continue`, and turn each item into a slim record page by page (the generated API
  * classes would deserialize 150,000 pods into model objects first).
@@ -13,9 +14,12 @@
 import https from 'node:https';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
 // Deep imports keep the generated API clients (most of the package) out of the bundle.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
+import { Exec } from '@kubernetes/client-node/dist/exec.js';
+import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { runTool, ToolError } from '../exec/runner';
 
 export type KubeErrorKind =
@@ -36,6 +40,8 @@ export class KubeError extends Error {
     readonly kind: KubeErrorKind,
     message: string,
     readonly status?: number,
+    /** The API server's own Status message, when it sent one (admission refusals name the policy). */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'KubeError';
@@ -138,10 +144,59 @@ export interface WatchHandle {
 
 /** What a request is doing, for error sentences: `list nodes`, `get configmaps kube-proxy`. */
 export interface RequestPurpose {
-  verb: 'get' | 'list' | 'watch';
+  verb: 'get' | 'list' | 'watch' | 'create' | 'delete';
   resource: string;
   namespace?: string;
   name?: string;
+}
+
+/** What `ClusterClient.exec` runs and where its output goes. */
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  /** Empty or absent: the pod's only container. */
+  container?: string;
+  command: readonly string[];
+  stdout: Writable;
+  stderr: Writable;
+  /** Sent on the stdin channel, then stdin is closed (needs `v5.channel.k8s.io`). */
+  stdin?: string;
+  /** Aborting closes the connection (the command itself keeps running in the container). */
+  signal?: AbortSignal;
+}
+
+/** How an exec ended, from the status channel. */
+export interface ExecOutcome {
+  /** null when the command could not be started (the message says why). */
+  exitCode: number | null;
+  message: string;
+}
+
+export interface ExecHandle {
+  done: Promise<ExecOutcome>;
+  /** The channel protocol the server chose (`v5.channel.k8s.io`, `v4.channel.k8s.io`). */
+  protocol: string;
+  /** Closes the connection at once. */
+  close(): void;
+}
+
+/** The metav1.Status sent on channel 3 (the v4/v5 remotecommand protocols). */
+interface ExecStatus {
+  status?: string;
+  message?: string;
+  reason?: string;
+  details?: { causes?: { reason?: string; type?: string; message?: string }[] };
+}
+
+function exitOf(status: ExecStatus): ExecOutcome {
+  if (status.status === 'Success') return { exitCode: 0, message: '' };
+  const message = status.message ?? '';
+  if (status.reason === 'NonZeroExitCode') {
+    const cause = status.details?.causes?.find((c) => (c.type ?? c.reason) === 'ExitCode');
+    const code = Number(cause?.message);
+    if (Number.isInteger(code)) return { exitCode: code, message };
+  }
+  return { exitCode: null, message };
 }
 
 /** A connection to one context's API server. */
@@ -151,7 +206,7 @@ export class ClusterClient {
   readonly user: string;
   private readonly kc: PluginKubeConfig;
   /** The user's exec credential plugin, which we run ourselves (see execCredential). */
-  private readonly exec: ExecPlugin | undefined;
+  private readonly execPlugin: ExecPlugin | undefined;
   private credential: Promise<ExecCredentialStatus> | undefined;
   private credentialExpires = 0;
 
@@ -182,14 +237,16 @@ export class ClusterClient {
       );
     }
     const user = set.merged.getUser(ctx.user);
-    this.exec = execPluginOf(user);
+    this.execPlugin = execPluginOf(user);
     this.kc = new PluginKubeConfig();
-    if (this.exec) this.kc.credential = () => this.execCredential();
+    if (this.execPlugin) this.kc.credential = () => this.execCredential();
     this.kc.loadFromOptions({
       clusters: [cluster],
       // client-node 1.4 spawns exec plugins without a timeout and never kills a hung one;
       // the plugin is run through our runner instead, so it goes without its exec entry.
-      users: user ? [this.exec ? { ...user, exec: undefined, authProvider: undefined } : user] : [],
+      users: user
+        ? [this.execPlugin ? { ...user, exec: undefined, authProvider: undefined } : user]
+        : [],
       contexts: [ctx],
       currentContext: name,
     });
@@ -206,6 +263,117 @@ export class ClusterClient {
       if (e instanceof KubeError && e.kind === 'not-found') return null;
       throw e;
     }
+  }
+
+  /** POST `body` to `path` (create an object); resolves with the object the server stored. */
+  async create(
+    path: string,
+    body: unknown,
+    purpose: RequestPurpose,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    return JSON.parse(await this.request(path, purpose, signal, { method: 'POST', body }));
+  }
+
+  /** DELETE `path`; false when the object was already gone (404). */
+  async remove(path: string, purpose: RequestPurpose, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.request(path, purpose, signal, { method: 'DELETE' });
+      return true;
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'not-found') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Runs `command` in a container through the API's exec endpoint (client-node's `Exec`: a
+   * WebSocket speaking the `v5`/`v4.channel.k8s.io` channel protocol, so kubectl is not needed).
+   * Stdout and stderr bytes go to the given streams as they arrive; resolves when the status
+   * channel reports the end, with the exit code it carries (`NonZeroExitCode` → its `ExitCode`
+   * cause). A failure to start the command at all (e.g. the executable is not in the image)
+   * resolves with `exitCode: null` and the server's message.
+   */
+  async exec(request: ExecRequest): Promise<ExecHandle> {
+    const purpose: RequestPurpose = {
+      verb: 'create',
+      resource: 'pods/exec',
+      namespace: request.namespace,
+      name: request.pod,
+    };
+    if (request.signal?.aborted) throw new KubeError('cancelled', 'Cancelled.');
+    await this.authenticate({});
+    let settle: (outcome: ExecOutcome) => void = () => undefined;
+    let fail: (err: KubeError) => void = () => undefined;
+    const done = new Promise<ExecOutcome>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
+    done.catch(() => undefined);
+    let status: ExecStatus | undefined;
+    const stdin = request.stdin === undefined ? null : Readable.from([request.stdin]);
+    // The handler's own streams default to this process's stdio, which a v5 close message
+    // would end: give it the request's.
+    const handler = new WebSocketHandler(this.kc, undefined, {
+      stdin: stdin ?? Readable.from([]),
+      stdout: request.stdout,
+      stderr: request.stderr,
+    });
+    let socket: Awaited<ReturnType<Exec['exec']>>;
+    try {
+      socket = await withDeadline(
+        new Exec(this.kc, handler).exec(
+          request.namespace,
+          request.pod,
+          request.container ?? '',
+          [...request.command],
+          request.stdout,
+          request.stderr,
+          stdin,
+          false,
+          (s) => {
+            status = s as ExecStatus;
+          },
+        ),
+        REQUEST_TIMEOUT_MS,
+        () => new KubeError('unreachable', this.unreachable('no answer in time')),
+      );
+    } catch (e) {
+      throw this.execError(e, purpose);
+    }
+    const onAbort = (): void => socket.terminate();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('close', () => {
+      request.signal?.removeEventListener('abort', onAbort);
+      if (request.signal?.aborted) {
+        fail(new KubeError('cancelled', 'Cancelled.'));
+        return;
+      }
+      if (!status) {
+        fail(
+          new KubeError(
+            'server',
+            `The exec connection to pod ${request.namespace}/${request.pod} closed before the command's exit status arrived${
+              request.stdin !== undefined && socket.protocol !== 'v5.channel.k8s.io'
+                ? ` (the API server speaks ${socket.protocol || 'an old exec protocol'}, which cannot end stdin without closing the connection)`
+                : ''
+            }.`,
+          ),
+        );
+        return;
+      }
+      settle(exitOf(status));
+    });
+    return { done, protocol: socket.protocol, close: () => socket.terminate() };
+  }
+
+  private execError(e: unknown, purpose: RequestPurpose): KubeError {
+    if (e instanceof KubeError) return e;
+    // ws says a refused upgrade as "Unexpected server response: 403" (the body is not kept).
+    const event = e as { message?: string; error?: unknown };
+    const m = /Unexpected server response: (\d+)/.exec(String(event.message ?? ''));
+    if (m) return this.statusError(Number(m[1]), '', purpose);
+    return this.toKubeError(event.error ?? e, purpose);
   }
 
   /**
@@ -308,8 +476,25 @@ export class ClusterClient {
   }
 
   /** The raw body of a GET, or a KubeError. */
-  private async request(path: string, purpose: RequestPurpose, signal?: AbortSignal) {
-    const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  private async request(
+    path: string,
+    purpose: RequestPurpose,
+    signal?: AbortSignal,
+    send: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown } = { method: 'GET' },
+  ) {
+    const payload = send.body === undefined ? undefined : JSON.stringify(send.body);
+    const opts: https.RequestOptions = {
+      method: send.method,
+      headers: {
+        Accept: 'application/json',
+        ...(payload === undefined
+          ? {}
+          : {
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(payload),
+            }),
+      },
+    };
     await this.authenticate(opts);
     const url = new URL(this.server + path);
     const lib = url.protocol === 'http:' ? http : https;
@@ -344,7 +529,7 @@ export class ClusterClient {
         clearTimeout(deadline);
         signal?.removeEventListener('abort', onAbort);
       });
-      req.end();
+      req.end(payload);
     });
   }
 
@@ -360,21 +545,24 @@ export class ClusterClient {
       message = body.slice(0, 200);
     }
     const what = describePurpose(purpose);
+    const detail = message || undefined;
     switch (code) {
       case 401:
         this.credential = undefined;
-        return new KubeError('unauthorized', this.unauthorizedText(), code);
+        return new KubeError('unauthorized', this.unauthorizedText(), code, detail);
       case 403:
         return new KubeError(
           'forbidden',
           `User '${this.user}' may not ${what} on context '${this.context}' (403 Forbidden).`,
           code,
+          detail,
         );
       case 404:
         return new KubeError(
           'not-found',
           `The server has no ${purpose.resource}${purpose.name ? ` '${purpose.name}'` : ''} (404).`,
           code,
+          detail,
         );
       case 410:
         return new KubeError('expired', `The server expired the ${what} (410 Gone).`, code);
@@ -383,6 +571,7 @@ export class ClusterClient {
           'server',
           `The API server answered ${code} to ${what}${message ? `: ${message}` : ''}.`,
           code,
+          detail,
         );
     }
   }
@@ -431,7 +620,7 @@ export class ClusterClient {
    * client-go does).
    */
   private execCredential(): Promise<ExecCredentialStatus> {
-    const exec = this.exec as ExecPlugin;
+    const exec = this.execPlugin as ExecPlugin;
     if (this.credential && (this.credentialExpires > Date.now() || this.credentialExpires < 0)) {
       return this.credential;
     }
@@ -671,7 +860,12 @@ function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Pro
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
+        // A WebSocket ErrorEvent is not an Error but carries the message ("Unexpected server
+        // response: 403").
+        const message = (e as { message?: unknown } | null)?.message;
+        reject(
+          e instanceof Error ? e : new Error(typeof message === 'string' ? message : String(e)),
+        );
       },
     );
   });
