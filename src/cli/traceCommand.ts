@@ -12,12 +12,13 @@
 import { resolve } from 'node:path';
 import type { TraceLimits, TraceResult } from '../platform/trace/podTrace';
 import { TraceError, parseTraceProbe, tracePods } from '../platform/trace/podTrace';
+import { nodeShellConsentText } from '../platform/shells/nodeShellConsent';
 import type { CliIo } from './captureCommands';
 import { formatAnalysis, parseArgs } from './captureCommands';
 import { formatTable, UsageError } from './table';
 
 const USAGE =
-  'usage: podpath trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]';
+  'usage: podpath trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--node-shell-pods [--node-shell-image IMAGE] [--node-shell-namespace NS]] [--json]';
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -82,8 +83,18 @@ function formatTrace(r: TraceResult): string {
 
 export async function runTraceCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args, {
-    flags: ['json'],
-    options: ['kubeconfig', 'context', 'probe', 'out', 'duration', 'max-mb', 'snaplen'],
+    flags: ['json', 'node-shell-pods'],
+    options: [
+      'kubeconfig',
+      'context',
+      'probe',
+      'out',
+      'duration',
+      'max-mb',
+      'snaplen',
+      'node-shell-image',
+      'node-shell-namespace',
+    ],
   });
   if (parsed.positional.length !== 2) {
     throw new UsageError(`podpath trace takes two pods, NS/POD_A NS/POD_B (${USAGE})`);
@@ -103,6 +114,7 @@ export async function runTraceCommand(args: readonly string[], io: CliIo): Promi
     ...(snaplen !== undefined ? { snaplen } : {}),
   };
   const json = parsed.flags.has('json');
+  const nodeShellPods = parsed.flags.has('node-shell-pods');
   // With --json stdout carries only the object; progress goes to stderr.
   const say = json ? io.stderr : io.stdout;
 
@@ -131,6 +143,23 @@ export async function runTraceCommand(args: readonly string[], io: CliIo): Promi
       limits,
       signal: controller.signal,
       onProgress: (step, message) => say(`[${step}] ${message}\n`),
+      // Nodes that are not kind containers are reached through privileged pods only when
+      // the person said so with --node-shell-pods; what is created is printed first.
+      nodeShellPods: {
+        confirm: (request) => {
+          const text = nodeShellConsentText(request);
+          if (!nodeShellPods) {
+            io.stderr(
+              `podpath trace: ${text.message} Add --node-shell-pods to agree.\n${text.detail}\n`,
+            );
+            return Promise.resolve(false);
+          }
+          say(`[shell] ${text.message}\n`);
+          return Promise.resolve(true);
+        },
+        image: parsed.options.get('node-shell-image'),
+        namespace: parsed.options.get('node-shell-namespace'),
+      },
     });
     io.stdout(
       json ? `${JSON.stringify(traceJson(result), null, 2)}\n` : `\n${formatTrace(result)}`,

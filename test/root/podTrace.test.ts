@@ -73,22 +73,36 @@ async function withCluster<T>(
   labId: string,
   fault: FaultKind | undefined,
   body: (c: Cluster) => Promise<T>,
+  options: { notKind?: boolean } = {},
 ): Promise<T> {
   const lab = findLab(labId);
   assert.ok(lab && certs);
   const dir = await mkdtemp(join(work, `${labId}-`));
   const topology = await buildLab(lab, fault ? { fault } : {});
-  const standIn = new KubeApiStandIn({ certs, tokens: { 'tok-trace': 'tracer' } });
+  const mapping = join(dir, 'kind-standin.json');
+  await writeFile(mapping, JSON.stringify(kindStandInMapping(lab), null, 2));
+  // notKind: the nodes carry a cloud providerID, so the trace must reach them through
+  // node-shell pods, which the stand-in creates and whose exec it maps onto the lab.
+  const standIn = new KubeApiStandIn({
+    certs,
+    tokens: { 'tok-trace': 'tracer' },
+    ...(options.notKind ? { pods: { kindMapping: mapping, startDelayMs: 20 } } : {}),
+  });
   try {
-    for (const o of labClusterObjects(lab)) standIn.upsert(o);
+    for (const o of labClusterObjects(lab)) {
+      if (options.notKind && o['kind'] === 'Node') {
+        const meta = o['metadata'] as { name: string };
+        (o['spec'] as Record<string, unknown>)['providerID'] =
+          `gce://podpath-test/europe-west1-b/${meta.name}`;
+      }
+      standIn.upsert(o);
+    }
     await standIn.start();
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(
       kubeconfig,
       standInKubeconfig(standIn, certs, { token: 'tok-trace', context: `kind-${LAB_CLUSTER}` }),
     );
-    const mapping = join(dir, 'kind-standin.json');
-    await writeFile(mapping, JSON.stringify(kindStandInMapping(lab), null, 2));
     process.env.PODPATH_KIND_STANDIN = mapping;
     return await body({ lab, topology, standIn, kubeconfig, dir });
   } finally {
@@ -402,3 +416,51 @@ test('a cluster that cannot be reached: exit 2 and one line', async (t) => {
   assert.equal(r.exitCode, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
+
+test('calico-vxlan on nodes that are not kind containers: node-shell pods after consent, the same analysis as podpath lab run, no pod left; without consent nothing is created', async (t) => {
+  const lab = findLab('calico-vxlan');
+  assert.ok(lab);
+  const why = await whyNot(lab);
+  if (why) return t.skip(why);
+  const reference = await referenceRun('calico-vxlan');
+  await withCluster(
+    'calico-vxlan',
+    undefined,
+    async (c) => {
+      // The CLI without --node-shell-pods: the person has not agreed, nothing is created.
+      const refused = await runTool(
+        ['node', CLI, 'trace', '--kubeconfig', c.kubeconfig, 'default/podA', 'default/podB'],
+        { okExitCodes: [0, 1, 2], timeoutMs: 60_000 },
+      );
+      assert.notEqual(refused.exitCode, 0);
+      assert.match(refused.stderr, /Create 2 privileged pods in namespace default/);
+      assert.match(refused.stderr, /--node-shell-pods/);
+      assert.deepEqual(c.standIn.stored('v1', 'Pod').filter(isNodeShellPod), []);
+
+      const asked: string[][] = [];
+      const result = await trace(c, {
+        nodeShellPods: {
+          confirm: (request) => {
+            asked.push([...request.nodes]);
+            return Promise.resolve(true);
+          },
+          // The lab's pods have no sandbox process and this machine's /proc/1/root is not
+          // readable; the lab "node" shares this machine's filesystem, so its root is /.
+          hostRoot: '',
+        },
+      });
+      assert.deepEqual(asked, [[`${LAB_CLUSTER}-worker`, `${LAB_CLUSTER}-worker2`]]);
+      assert.equal(result.cluster.kind, null);
+      checkAgainstReference('calico-vxlan', result.report, reference.report);
+      timings['calico-vxlan (node-shell pods)'] = result.timings;
+      // The trace deleted its pods when it ended.
+      assert.deepEqual(c.standIn.stored('v1', 'Pod').filter(isNodeShellPod), []);
+    },
+    { notKind: true },
+  );
+});
+
+function isNodeShellPod(o: Record<string, unknown>): boolean {
+  const labels = (o['metadata'] as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+  return labels['app.kubernetes.io/managed-by'] === 'podpath';
+}

@@ -478,6 +478,11 @@ export class KubeApiStandIn {
   }
 
   /** The stored object, for tests to modify and `upsert` again. */
+  /** Every stored object of one type (what a test checks was created or deleted). */
+  stored(apiVersion: string, kind: string): Json[] {
+    return [...(this.objects.get(this.typeKey(this.find(apiVersion, kind)))?.values() ?? [])];
+  }
+
   get(apiVersion: string, kind: string, name: string, namespace?: string): Json | undefined {
     const rt = this.find(apiVersion, kind);
     const o = this.objects.get(this.typeKey(rt))?.get(objectKey(rt, { name, namespace }));

@@ -288,6 +288,8 @@ function finished(stream: Writable): Promise<void> {
 
 export class PodNodeShell implements NodeShell {
   readonly kind = 'pod';
+  /** Commands run on another machine: pcaps come back over the exec's stdout (`-w -`). */
+  readonly streamsCaptures = true;
   readonly owner: string;
   readonly namespace: string;
   readonly image: string;

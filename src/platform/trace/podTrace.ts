@@ -34,6 +34,8 @@ import { ClusterClient, loadKubeConfigSet } from '../kube/kubeClient';
 import { KUBE_PATHS, readNetworkObjects, slimNode } from '../kube/clusterReader';
 import { kubeconfigFiles } from '../kube/kubeconfig';
 import { KindNodeShell, parseKindProviderId } from '../shells/kindShell';
+import type { NodeShellConsentRequest } from '../shells/nodeShellConsent';
+import { cleanupNodeShellPods, createPodNodeShell } from '../shells/podShell';
 import type { NodeShell, ShellTarget } from '../shells/nodeShell';
 import { readNodeState, readPodLinks } from '../shells/nodeState';
 
@@ -95,6 +97,19 @@ export interface TracePodsOptions {
    * agreed). Without it such clusters fail with a TraceError at the `shell` step.
    */
   nodeShellFor?: (nodes: readonly TraceNode[], signal?: AbortSignal) => Promise<TraceNodeShell>;
+  /**
+   * Reaches nodes that are not kind nodes through a short-lived privileged pod per node
+   * (PodNodeShell), created only when `confirm` (the person's answer) says yes, deleted when
+   * the trace ends; pods a dead trace left behind are deleted first. Used when
+   * `nodeShellFor` is absent.
+   */
+  nodeShellPods?: {
+    confirm: (request: NodeShellConsentRequest) => Promise<boolean>;
+    image?: string;
+    namespace?: string;
+    /** Where the node's root is seen from the node-shell container (PodNodeShellOptions). */
+    hostRoot?: string;
+  };
   /**
    * Capture even when the live plan lists problems (to see where the probe stops);
    * default false: the trace stops before capturing and the TraceError carries them.
@@ -228,6 +243,7 @@ async function readPod(
 }
 
 async function chooseShell(
+  client: ClusterClient,
   nodes: readonly (NodeSummary & { providerId: string | null })[],
   options: TracePodsOptions,
 ): Promise<{ shell: TraceNodeShell; kind: TraceResult['cluster']['kind'] }> {
@@ -250,9 +266,28 @@ async function chooseShell(
     );
     return { shell, kind: null };
   }
+  if (options.nodeShellPods) {
+    const { confirm, image, namespace, hostRoot } = options.nodeShellPods;
+    // Pods of traces that died (their process is gone, or their deadline passed) go first.
+    await cleanupNodeShellPods(client, { signal: options.signal }).catch(() => []);
+    const shell = createPodNodeShell({
+      client,
+      confirm,
+      image,
+      namespace,
+      ...(hostRoot !== undefined ? { hostRoot } : {}),
+      onProgress: (message) => options.onProgress?.('shell', message),
+    });
+    // prepare deletes what it made when it fails or is refused.
+    await shell.prepare(
+      nodes.map((n) => n.name),
+      options.signal,
+    );
+    return { shell, kind: null };
+  }
   throw new TraceError(
     'shell',
-    `Node${nodes.length > 1 ? 's' : ''} ${nodes.map((n) => n.name).join(' and ')} ${nodes.length > 1 ? 'are' : 'is'} not kind nodes; reaching them needs a privileged node-shell pod on each, which needs your consent and is not wired into this command yet.`,
+    `Node${nodes.length > 1 ? 's' : ''} ${nodes.map((n) => n.name).join(' and ')} ${nodes.length > 1 ? 'are' : 'is'} not kind nodes; reaching them needs a privileged node-shell pod on each, created only with your consent (in the editor a dialog asks; on the command line add --node-shell-pods).`,
   );
 }
 
@@ -302,7 +337,7 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
   const usedNodes = nodes.filter(
     (n) => n.name === pair.input.source.node || n.name === pair.input.destination.node,
   );
-  const { shell, kind } = await chooseShell(usedNodes, options);
+  const { shell, kind } = await chooseShell(client, usedNodes, options);
   try {
     say(
       'shell',

@@ -18,7 +18,8 @@ import { toolOnPath } from '../../platform/exec/toolOnPath';
 import type { TraceProbe, TraceResult } from '../../platform/trace/podTrace';
 import type { PanelView } from '../../protocol';
 import { traceView } from '../panel/panelViews';
-import type { CommandTable, NodeShellProvider, Services } from '../services';
+import { confirmNodeShellPods, nodeShellSettings } from '../nodeShellConsent';
+import type { CommandTable, Services } from '../services';
 import { CommandCancelled, withCancellableProgress } from './commandErrors';
 
 /** The button the plan-problems error offers. */
@@ -40,14 +41,6 @@ export interface TraceOutcome {
     hops: number;
   };
 }
-
-/** For clusters whose nodes are not kind containers, until the node-shell pod is wired. */
-export const noNodeShell: NodeShellProvider = (nodes) =>
-  Promise.reject(
-    new Error(
-      `the nodes ${nodes.map((n) => n.name).join(' and ')} are not kind nodes. Reaching them needs a privileged node-shell pod on each (created only after you agree), which is not built yet; tracing works on kind clusters today`,
-    ),
-  );
 
 function podRef(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
@@ -162,7 +155,11 @@ export async function runTrace(
         outDir,
         signal,
         ...(request.captureDespiteProblems ? { captureDespiteProblems: true } : {}),
-        nodeShellFor: s.nodeShellFor ?? noNodeShell,
+        // Nodes that are not kind containers: a test's shell, else node-shell pods created
+        // only after the modal's yes (PodNodeShell), deleted when the trace ends.
+        ...(s.nodeShellFor
+          ? { nodeShellFor: s.nodeShellFor }
+          : { nodeShellPods: { confirm: confirmNodeShellPods, ...nodeShellSettings() } }),
         onProgress: (step, message) => {
           report(`${step}: ${message}`);
           log(`${context} ${podA} → ${podB} [${step}] +${Date.now() - startedAt} ms ${message}`);
