@@ -162,7 +162,7 @@ test('capture routes: a pod client follows the plan; an outside client enters at
     ],
   );
   const eth0 = r.get('podB')!.find((h) => h.name === 'nodeA-eth0')!;
-  assert.match(eth0.filter, /^udp port 8472/);
+  assert.match(eth0.filter, /^\(udp port 8472 and host /);
   assert.equal(r.get('podB')![0]!.filter, 'tcp port 30080 or tcp port 8080');
 });
 
