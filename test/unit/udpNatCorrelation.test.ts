@@ -204,3 +204,39 @@ test('a payload the snap length cut short keeps the address key (no hash of a pa
   const full = decodeFrame(ETHERNET, new Uint8Array(ether(ipUdp(d)))).find((l) => l.kind === 'udp');
   assert.equal(typeof (full?.kind === 'udp' ? full.payloadHash : undefined), 'number');
 });
+
+test('a port unreachable quoting the NATed datagram is tied to the probe packet', () => {
+  const payload = query(0x4444);
+  const sent: Datagram = { ...CLIENT, ...SERVICE, id: 0, payload };
+  const natted: Datagram = { ...MASQ, ...ENDPOINT, id: 0, payload };
+  const quoted = ipUdp(natted);
+  // ICMP type 3 code 3 from the endpoint back to the masqueraded source, quoting it all.
+  const icmp = [3, 3, 0, 0, 0, 0, 0, 0, ...quoted];
+  const ipLen = 20 + icmp.length;
+  const error = ether([
+    0x45,
+    0,
+    ...u16(ipLen),
+    0,
+    1,
+    0,
+    0,
+    64,
+    1,
+    0,
+    0,
+    ...ip4(ENDPOINT.dst),
+    ...ip4(MASQ.src),
+    ...icmp,
+  ]);
+  const hops = [
+    hop('01-client-eth0', [packet(ether(ipUdp(sent)), 1)]),
+    hop('02-endpoint-eth0', [packet(ether(ipUdp(natted)), 1.001), packet(error, 1.002)]),
+  ];
+  const c = correlateRecords(hops);
+  assert.equal(c.hops[1]?.match, 'packet');
+  assert.deepEqual(
+    c.hops[1]?.icmpErrors.map((e) => [e.type, e.code, e.about]),
+    [['unreachable', 3, 'packet']],
+  );
+});
