@@ -238,6 +238,15 @@ test('podpath lab run service-affinity --kube-proxy nftables --json: end to end,
   assert.ok(json.findings.some((f) => /\(DNAT, endpoint-[A-Z0-9]{8}-lab\/svc-affinity/.test(f)));
   assert.match(stderr, /\[analyze\] Session affinity held: all 50 requests went to pod[BCD]\./);
   assert.deepEqual(await labNamespacesLeft(lab), []);
+  // The nodes' state was read before the teardown and kept beside the captures.
+  const state = await readdir(join(out, 'state'));
+  for (const n of lab.network.nodes) assert.ok(state.includes(`${n.name}.route.txt`), n.name);
+  for (const c of lab.network.clients ?? [])
+    assert.ok(state.includes(`${c.name}.addr.txt`), c.name);
+  assert.match(
+    stderr,
+    /\[analyze\] Read the routes, neighbours and forwarding entries of \d+ namespaces/,
+  );
   timings['service-affinity nftables (CLI, 50 requests)'] = json.timings;
 });
 

@@ -7,6 +7,8 @@
  *
  * Keys (see packetObservation.ts for why these fields):
  * - ICMP echo: type + family + id + seq packed into one exact number below 2^35.
+ * - TCP: sequence, ack, flags and length; UDP with its payload captured: IP id, length and a
+ *   hash of the payload's first bytes. Neither holds addresses or ports, so NAT keeps them.
  * - Everything else: a 48-bit hash of the fields, placed at or above 2^36 so it never meets
  *   an echo key. Two packets collide with odds of about n²/2^49: nothing a capture reaches.
  * Flows are the innermost IP addresses, protocol and ports (ICMP: the echo id), kept once per
@@ -372,10 +374,23 @@ function packetKey(ip: IpLayer, next: Layer | undefined, out: KeyParts): void {
         break;
       }
       case 'udp': {
-        key = hashed(
-          mix(mix(addrHash, ipId, next.srcPort), next.dstPort, 17),
-          mix(addrHash2, ipId, next.dstPort),
-        );
+        if (next.payloadHash !== undefined && next.length !== undefined) {
+          // Addresses and ports are left out, as for TCP: DNAT and MASQUERADE rewrite them.
+          // The IP id, length and payload stay. Which port is the higher one keeps a reply
+          // that repeats its request byte for byte (an echo, both IP ids 0) apart from it;
+          // a NAT'd port seldom crosses the other port, and if it does the hop is missed,
+          // never matched wrongly.
+          const up = next.srcPort >= next.dstPort ? 1 : 2;
+          key = hashed(
+            mix(mix(FNV, ipId, next.length), next.payloadHash, 17 * up),
+            mix(FNV2 ^ next.payloadHash, next.length, ipId + up * 65536),
+          );
+        } else {
+          key = hashed(
+            mix(mix(addrHash, ipId, next.srcPort), next.dstPort, 17),
+            mix(addrHash2, ipId, next.dstPort),
+          );
+        }
         srcPort = next.srcPort;
         dstPort = next.dstPort;
         flowHash = hashed(mix(addrHash, 17, next.srcPort), mix(addrHash2, next.dstPort, 17));

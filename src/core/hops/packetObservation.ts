@@ -11,9 +11,13 @@
  *   random 32-bit numbers, so this is unique enough for absolute numbers; ports are left
  *   out because DNAT to a Service (port 80 → targetPort 8080) and SNAT rewrite them, and
  *   NAT is one of the things the analysis must show rather than lose the packet over.
- * - UDP and anything else: IP id + addresses + ports (the IP id is the only per-packet
- *   identity; without it, a flow's packets collapse into one key, which still answers
- *   "was this flow seen here").
+ * - UDP whose payload the capture holds (pcap): IP id + length + a hash of the payload's
+ *   first bytes + which port is the higher, without addresses or ports, so a DNAT'd or
+ *   MASQUERADEd datagram still matches (Linux sends unconnected UDP with DF and IP id 0, so
+ *   the payload, not the id, is what tells datagrams apart).
+ * - UDP from text captures and anything else: IP id + addresses + ports (the IP id is the
+ *   only per-packet identity; without it, a flow's packets collapse into one key, which
+ *   still answers "was this flow seen here").
  */
 import type { Ipv4Layer, Ipv6Layer, Layer, Packet } from '../packets/model';
 import type { HopEncapsulationSummary } from './types';

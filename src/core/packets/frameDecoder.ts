@@ -15,7 +15,15 @@
  * flags are tcpdump's letters in its order (`F S R P . U E W`). Where tcpdump
  * versions differ, names follow 4.99 (Debian 12): ICMP type 42 is `type-#42`.
  */
-import type { ErspanLayer, GreLayer, Icmp6Layer, IcmpLayer, Layer, TcpLayer } from './model';
+import type {
+  ErspanLayer,
+  GreLayer,
+  Icmp6Layer,
+  IcmpLayer,
+  Layer,
+  TcpLayer,
+  UdpLayer,
+} from './model';
 
 /** Tunnels inside tunnels deeper than this are shown as raw, not followed. */
 const MAX_DEPTH = 8;
@@ -32,6 +40,16 @@ const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
  * are bounded and only memoise a pure function, so results never depend on them.
  */
 const CACHE_LIMIT = 4096;
+
+/** UDP payload bytes hashed for `payloadHash`: a DNS header and the name's start, a probe's id. */
+const UDP_HASH_BYTES = 32;
+
+/** FNV-1a over `b[from, to)`, as an unsigned 32-bit number. */
+function fnv1a(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -699,9 +717,10 @@ export class FrameDecoder {
       layers.push({ kind: 'udp', srcPort, dstPort });
       return raw(layers, `bad udp length ${ulen}`);
     }
-    layers.push({ kind: 'udp', srcPort, dstPort, length: ulen - 8 });
     const p = o + 8;
     const end = o + ulen < e ? o + ulen : e;
+    const udp: UdpLayer = { kind: 'udp', srcPort, dstPort, length: ulen - 8 };
+    layers.push(udp);
     if (dstPort === 8472 || dstPort === 4789 || srcPort === 8472 || srcPort === 4789) {
       if (end - p < 8) return raw(layers, `truncated vxlan header, ${end - p} bytes`);
       if (depth >= MAX_DEPTH) return raw(layers, 'too many nested headers');
@@ -734,8 +753,11 @@ export class FrameDecoder {
       if (inner > end) return raw(layers, `truncated geneve options, ${end - p} bytes`);
       if (proto === 0x6558) this.decodeEthernet(b, inner, end, layers, depth + 1);
       else this.decodeEthertype(proto, b, inner, end, layers, depth + 1);
-    } else if (dstPort === 53 || srcPort === 53) {
-      this.decodeDns(b, p, end, layers);
+    } else {
+      // Not a tunnel: the payload is the application's, the same at every hop after NAT.
+      const want = ulen - 8 < UDP_HASH_BYTES ? ulen - 8 : UDP_HASH_BYTES;
+      if (end - p >= want) udp.payloadHash = fnv1a(b, p, p + want);
+      if (dstPort === 53 || srcPort === 53) this.decodeDns(b, p, end, layers);
     }
   }
 

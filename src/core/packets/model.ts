@@ -106,6 +106,12 @@ export interface UdpLayer {
   dstPort: number;
   /** UDP payload length (tcpdump's `length N`), when known. */
   length?: number;
+  /**
+   * 32-bit FNV-1a hash of the payload's first bytes (up to 32), when the capture holds them
+   * all: NAT rewrites addresses and ports but never the payload, so hops match a datagram by
+   * it. Absent in text captures and when the snap length cut the payload short.
+   */
+  payloadHash?: number;
 }
 
 export interface VxlanLayer {

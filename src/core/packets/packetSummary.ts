@@ -290,7 +290,8 @@ export function describeLayers(packet: Packet): LayerDetail[] {
       kind: layer.kind,
       title: layerTitle(layer, role),
       fields: Object.entries(layer)
-        .filter(([name, value]) => name !== 'kind' && value !== undefined)
+        // payloadHash is Podpath's matching aid, not a header field.
+        .filter(([name, value]) => name !== 'kind' && name !== 'payloadHash' && value !== undefined)
         .map(([name, value]) => ({
           name: fieldName(layer.kind, name),
           value: fieldValue(layer.kind, name, value),

@@ -18,7 +18,7 @@ import {
   type SmallProbeOutcome,
 } from '../../core/hops/findings';
 import type { NodeState } from '../../core/netstate/nodeState';
-import { readNodeStates } from './labState';
+import { readNodeStates, type StatePlace } from './labState';
 import { installAdviceHere, labsUnsupportedReason } from './hostSupport';
 import type { DatapathPlan, PlanHop, Probe } from '../../core/datapath/types';
 import type { AnalysisReport } from '../../core/hops/types';
@@ -212,6 +212,28 @@ export function hopTarget(hop: PlanHop): ShellTarget {
   return { node: hop.location.name };
 }
 
+/** Where a lab's state is read: its nodes, the underlay, the clients outside the cluster, its pods. */
+function statePlaces(lab: LabDefinition, topology: LabTopology): StatePlace[] {
+  return [
+    ...topology.inventory.nodes.map((n) => ({
+      name: n.name,
+      kind: 'node' as const,
+      target: { node: n.name },
+    })),
+    { name: 'underlay', kind: 'node' as const, target: { node: 'underlay' } },
+    ...(lab.network.clients ?? []).map((c) => ({
+      name: c.name,
+      kind: 'node' as const,
+      target: { node: c.name },
+    })),
+    ...topology.inventory.pods.map((p) => ({
+      name: p.name,
+      kind: 'pod' as const,
+      target: { node: p.node, pod: p.name },
+    })),
+  ];
+}
+
 function defaultOutDir(labId: string): string {
   const stamp = new Date()
     .toISOString()
@@ -326,6 +348,16 @@ async function runPreparedLab(
         emit,
       });
       const { service } = phase;
+      // Read before the teardown, like the other labs: the routes and neighbours the
+      // Service's packets used, kept beside the captures.
+      const nodeState = await readNodeStates(topology.shell, statePlaces(lab, topology), {
+        outDir,
+        signal,
+      });
+      emit(
+        'analyze',
+        `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
+      );
       for (const f of service.findings) emit('analyze', f);
       emit('analyze', `Probe ${lossHeadline(phase.report)}`);
       if (options.keep) {
@@ -355,7 +387,7 @@ async function runPreparedLab(
           summary: `one connection to ${lab.service.target.ip}:${lab.service.target.port}, served by ${service.probe.endpoint ?? 'no endpoint'}`,
         },
         plan: phase.plan,
-        nodeState: [],
+        nodeState,
         kept,
         service,
       };
@@ -441,23 +473,10 @@ async function runPreparedLab(
     // What the nodes really look like, read after the capture (so
     // the neighbour tables hold what the probe resolved): the explanation of a
     // loss and the check of the plan's notes rest on it.
-    const nodeState = await readNodeStates(
-      topology.shell,
-      [
-        ...topology.inventory.nodes.map((n) => ({
-          name: n.name,
-          kind: 'node' as const,
-          target: { node: n.name },
-        })),
-        { name: 'underlay', kind: 'node' as const, target: { node: 'underlay' } },
-        ...topology.inventory.pods.map((p) => ({
-          name: p.name,
-          kind: 'pod' as const,
-          target: { node: p.node, pod: p.name },
-        })),
-      ],
-      { outDir, signal },
-    );
+    const nodeState = await readNodeStates(topology.shell, statePlaces(lab, topology), {
+      outDir,
+      signal,
+    });
     emit(
       'analyze',
       `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
