@@ -155,7 +155,11 @@ describe(
         // The diagram names the cluster IP and each endpoint.
         const diagram = (await svg.textContent()) ?? '';
         for (const ip of ['10.106.23.233', '192.168.0.33', '192.168.0.34', '192.168.0.35'])
-          assert.ok(diagram.includes(ip), `the flowchart does not show ${ip}`);
+          assert.ok(
+            diagram.includes(`${ip}:8877`),
+            `the flowchart does not show ${ip}: ${diagram}`,
+          );
+        assert.equal((diagram.match(/33\.3% · DNAT/g) ?? []).length, 3, diagram);
         assert.ok(
           (await p.locator('.editor-group-container').count()) >= 2,
           'the panel did not open beside the Service manifest',
