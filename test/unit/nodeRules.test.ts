@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { RunOptions, RunResult, ToolProcess } from '../../src/platform/exec/runner';
 import type { NodeShell, ShellTarget } from '../../src/platform/shells/nodeShell';
-import { readNodeRules } from '../../src/platform/kube/nodeRules';
+import { openNodeShell, readNodeRules } from '../../src/platform/kube/nodeRules';
+import { ClusterClient, loadKubeConfigSet } from '../../src/platform/kube/kubeClient';
+import { KindNodeShell } from '../../src/platform/shells/kindShell';
+import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { explainServices } from '../../src/core/kubeproxy/explainService';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'kubeproxy');
@@ -97,4 +101,94 @@ test('a failing dump in a known mode says which command and why', async () => {
     readNodeRules({ shell, node: 'n2', mode: 'iptables' }),
     /`iptables-save` on node n2 failed: iptables-save: Permission denied/,
   );
+});
+
+test('a shell that rejects (ToolError on exit 1) is said the same way', async () => {
+  const shell = new FakeShell({});
+  shell.run = () => Promise.reject(new Error('command failed with exit code 1: nft: No such file'));
+  await assert.rejects(
+    readNodeRules({ shell, node: 'n3', mode: 'nftables' }),
+    /`nft list table ip kube-proxy` on node n3 failed: command failed with exit code 1/,
+  );
+});
+
+test('openNodeShell: a kind providerID gives the node container’s shell, nothing created', async () => {
+  const opened = await openNodeShell({
+    client: undefined as unknown as ClusterClient, // not touched for a kind node
+    node: 'podpath-worker',
+    providerId: 'kind://docker/podpath/podpath-worker',
+    confirm: () => Promise.reject(new Error('a kind node needs no consent')),
+  });
+  assert.equal(opened.via, 'kind');
+  assert.ok(opened.shell instanceof KindNodeShell);
+  assert.equal((opened.shell as KindNodeShell).cluster, 'podpath');
+  assert.equal((opened.shell as KindNodeShell).provider, 'docker');
+  await opened.dispose();
+});
+
+// Other nodes: a node-shell pod through the API stand-in (its exec runs the argv here).
+const dir = mkdtempSync(join(tmpdir(), 'pp-noderules-'));
+const standIns: KubeApiStandIn[] = [];
+after(async () => {
+  for (const s of standIns) {
+    await s.stop();
+    s.podApi.dispose();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cluster(): Promise<{ standIn: KubeApiStandIn; client: ClusterClient }> {
+  const certs = await makeCertificates(dir);
+  const standIn = new KubeApiStandIn({
+    certs,
+    tokens: { t: 'alice' },
+    pods: { nodes: [{ name: 'node-a', ip: '172.18.0.5' }], startDelayMs: 20 },
+  });
+  standIn.upsert({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'node-a' },
+    status: { addresses: [{ type: 'InternalIP', address: '172.18.0.5' }] },
+  });
+  await standIn.start();
+  standIns.push(standIn);
+  const file = join(dir, `kubeconfig-${standIns.length}`);
+  writeFileSync(file, standInKubeconfig(standIn, certs, { token: 't' }));
+  return { standIn, client: new ClusterClient(loadKubeConfigSet([file])) };
+}
+
+test('openNodeShell: consent refused creates no pod and rejects', async () => {
+  const { standIn, client } = await cluster();
+  await assert.rejects(
+    openNodeShell({
+      client,
+      node: 'node-a',
+      providerId: 'aws:///eu-west-1a/i-0abc',
+      confirm: () => Promise.resolve(false),
+    }),
+    /cancelled: no pod was created on node-a/,
+  );
+  assert.equal(standIn.requests.filter((r) => r.startsWith('POST')).length, 0);
+});
+
+test('openNodeShell: after consent a node-shell pod runs the command; dispose deletes it', async () => {
+  const { standIn, client } = await cluster();
+  const asked: string[][] = [];
+  const opened = await openNodeShell({
+    client,
+    node: 'node-a',
+    providerId: null,
+    confirm: (r) => {
+      asked.push([...r.nodes]);
+      return Promise.resolve(true);
+    },
+  });
+  assert.equal(opened.via, 'pod');
+  assert.deepEqual(asked, [['node-a']]);
+  const pods = standIn.requests.filter((r) => r.startsWith('POST /api/v1/namespaces/default/pods'));
+  assert.equal(pods.length, 1);
+  const r = await opened.shell.run({ node: 'node-a' }, ['echo', 'rules']);
+  assert.equal(r.stdout, 'rules\n');
+  await opened.dispose();
+  assert.ok(standIn.requests.some((x) => x.startsWith('DELETE /api/v1/namespaces/default/pods/')));
 });

@@ -39,10 +39,15 @@ async function dump(
   signal: AbortSignal | undefined,
 ): Promise<NodeRules> {
   const argv = NODE_RULE_DUMPS[mode];
-  const r = await shell.run({ node }, argv, {
-    timeoutMs: TIMEOUT_MS,
-    ...(signal ? { signal } : {}),
-  });
+  let r;
+  try {
+    r = await shell.run({ node }, argv, { timeoutMs: TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  } catch (err) {
+    // Shells reject on a non-zero exit (ToolError) or when they cannot reach the node.
+    if (signal?.aborted) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`\`${argv.join(' ')}\` on node ${node} failed: ${why}`);
+  }
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split('\n').slice(-2).join(' ') || `exit code ${r.exitCode}`;
     throw new Error(`\`${argv.join(' ')}\` on node ${node} failed: ${why}`);

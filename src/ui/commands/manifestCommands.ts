@@ -163,15 +163,26 @@ async function readRules(
   return withCancellableProgress(
     `Podpath: reading kube-proxy rules on ${source.node}`,
     async (signal, report) => {
-      const opened = await kube.openNodeShell({
-        client: session.client,
-        node: source.node,
-        providerId: source.providerId,
-        confirm: confirmNodeShellPods,
-        ...nodeShellSettings(),
-        signal,
-        onProgress: report,
-      });
+      // As for Trace to…: a kind node's container; other nodes through a test's shell when
+      // one is wired, else a node-shell pod after consent.
+      const hooked =
+        s.nodeShellFor && !source.providerId?.startsWith('kind://')
+          ? await s.nodeShellFor(
+              [{ name: source.node, providerId: source.providerId, internalIP: null }],
+              signal,
+            )
+          : undefined;
+      const opened = hooked
+        ? { shell: hooked, via: 'test', dispose: () => hooked.dispose?.() ?? Promise.resolve() }
+        : await kube.openNodeShell({
+            client: session.client,
+            node: source.node,
+            providerId: source.providerId,
+            confirm: confirmNodeShellPods,
+            ...nodeShellSettings(),
+            signal,
+            onProgress: report,
+          });
       try {
         const rules = await kube.readNodeRules({
           shell: opened.shell,
