@@ -116,7 +116,7 @@ async function pickRulesSource(s: Services, options: unknown): Promise<RulesSour
       const providerId = typeof spec['providerID'] === 'string' ? spec['providerID'] : null;
       items.push({
         label: `$(server) Read the rules from node ${node} of ${context}`,
-        description: `kube-proxy ${kubeProxyMode}${providerId?.startsWith('kind://') ? ', kind node' : ', through a node-shell pod'}`,
+        description: `${['iptables', 'nftables', 'ipvs'].includes(kubeProxyMode) ? `kube-proxy ${kubeProxyMode}` : 'kube-proxy mode unknown: iptables-save, then nft'}${providerId?.startsWith('kind://') ? ', kind node' : ', through a node-shell pod'}`,
         source: { kind: 'node', context, node, providerId, mode: kubeProxyMode },
       });
     }
