@@ -87,7 +87,13 @@ test('every Service flowchart renders, without injected markup', { skip: noBrows
             } | null;
           };
         };
-        g.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
+        // As the webview draws them (webview/diagram.ts): SVG text labels, no HTML.
+        g.mermaid.initialize({
+          startOnLoad: false,
+          securityLevel: 'strict',
+          htmlLabels: false,
+          flowchart: { htmlLabels: false },
+        });
         try {
           const { svg } = await g.mermaid.render(`s${i}`, text);
           const out = g.document.getElementById('out')!;
@@ -106,5 +112,11 @@ test('every Service flowchart renders, without injected markup', { skip: noBrows
     assert.equal(r.error, null, `${c.name}\n${c.text}`);
     assert.equal(r.injected, 0, c.name);
     assert.match(r.text, /DNAT|dropped|rejected|no rule|cannot/, c.name);
+    // What the panel shows is what the label says: no entity codes left undecoded.
+    assert.doesNotMatch(
+      r.text.replace(/^[^]*?:root\{[^}]*\}/, ''),
+      /&#\d+;|&(quot|lt|gt|amp);/,
+      c.name,
+    );
   }
 });

@@ -30,8 +30,8 @@ test('the panel view of an explained Service: diagram, endpoints with shares, ma
   ]);
   const d = view.diagram!;
   assert.match(d, /^flowchart LR/);
-  assert.match(d, /svc -->\|"50#37; · DNAT · 5 pkts"\| ep0/);
-  assert.match(d, /in1\(\["node port #lt;node#gt;#58;30080"\]\)/);
+  assert.match(d, /svc -->\|"50% · DNAT · 5 pkts"\| ep0/);
+  assert.match(d, /in1\(\["node port ‹node›:30080"\]\)/);
   assert.match(d, /in0 -->\|"node, outside · SNAT"\| svc/);
   assert.match(d, /in1 -->\|"pod, node, outside · SNAT"\| svc/);
 });
@@ -44,9 +44,9 @@ test('the diagram draws drops, rejects and Local-only endpoints as their own edg
   const e = explainServices(rules);
   const svc2 = buildServiceDiagram(e.services.find((s) => s.name === 'svc2')!);
   assert.match(svc2, /-\.->\|"outside"\| end0/);
-  assert.match(svc2, /end0\[\/"dropped#58; ns2\/svc2#58;p80 has no local endpoints"\/\]/);
+  assert.match(svc2, /end0\[\/"dropped: ns2\/svc2:p80 has no local endpoints"\/\]/);
   const svc6 = buildServiceDiagram(e.services.find((s) => s.name === 'svc6')!);
-  assert.match(svc6, /rejected#58; ns6\/svc6#58;p80 has no endpoints/);
+  assert.match(svc6, /rejected: ns6\/svc6:p80 has no endpoints/);
   // Names from the rules cannot break out of their labels.
   const hostile = explainServices(
     '*nat\n-A KUBE-SERVICES -d 10.0.0.1/32 -p tcp -m comment --comment "x/y:p\\"]) --> evil" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-BBBBBBBBBBBBBBBB\n-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -j DNAT --to-destination 10.1.1.1:80\nCOMMIT\n',

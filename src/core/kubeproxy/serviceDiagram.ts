@@ -3,7 +3,6 @@
  * → its endpoints with their shares and the NAT, and dashed edges to where
  * packets end otherwise (dropped, rejected, unmatched).
  */
-import { escapeMermaidText } from '../diagram/sequenceDiagram';
 import { formatShare } from './summarizeService';
 import type { EntryKind, ExplainedService, ServicePath, SourceKind } from './types';
 
@@ -15,8 +14,21 @@ const ENTRY: Record<EntryKind, string> = {
   'load-balancer': 'LB IP',
 };
 
+// The webview draws flowchart labels as SVG text (htmlLabels off), where Mermaid's entity
+// codes (`#58;`) are not decoded back and would show as `&#58;`. Inside a quoted label only
+// the quote, an entity-like `#…;`, a markdown backtick and angle brackets need care; they
+// become look-alikes, and everything else (`:`, `%`, `|`, `{}`) is drawn as written.
+const LOOKALIKE: Record<string, string> = { '"': "'", '`': "'", '#': '＃', '<': '‹', '>': '›' };
+
 function label(s: string, max = 80): string {
-  return `"${escapeMermaidText(s, max)}"`;
+  const flat = String(s)
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = Array.from(flat);
+  const cut = chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
+  return `"${cut.replace(/["`#<>]/g, (c) => LOOKALIKE[c] ?? '')}"`;
 }
 
 function endpointKey(p: ServicePath): string {

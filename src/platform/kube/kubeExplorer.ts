@@ -23,3 +23,4 @@ export {
   type TraceNodeShell,
   type TracePodsOptions,
 } from '../trace/podTrace';
+export { readNodeRules, openNodeShell, type NodeRules, type OpenedNodeShell } from './nodeRules';

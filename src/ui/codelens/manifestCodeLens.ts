@@ -2,7 +2,8 @@
  * CodeLenses on the YAML manifests Podpath has something to show for (recognizeManifests):
  * kind Cluster → lab topology, Flannel ConfigMap and Calico IPPool / calico-node → their
  * datapath, Pod / Deployment / DaemonSet → the workload's datapath, Service → its type and
- * ports, and `explain this Service` (its kube-proxy rules from a file the person picks). Nothing on other YAML. `podpath.codeLens.enabled` turns them off.
+ * ports, and `explain this Service` (its kube-proxy rules from a connected cluster's node or a
+ * rules file). Nothing on other YAML. `podpath.codeLens.enabled` turns them off.
  */
 import * as vscode from 'vscode';
 import { CNI_MODES } from '../../core/datapath/plans';

@@ -22,6 +22,8 @@ import {
 import type { PanelContent } from '../panel/panelViews';
 import type { CommandTable, Services } from '../services';
 import { pickCniMode, planInputFor } from './datapathCommands';
+import { withCancellableProgress } from './commandErrors';
+import { confirmNodeShellPods, nodeShellSettings } from '../nodeShellConsent';
 
 type Kind = RecognizedManifest['kind'];
 
@@ -76,10 +78,14 @@ function openManifestMode(): ModeFrom | undefined {
   return undefined;
 }
 
-/** The rules file: `{ rulesFile }` from a test, otherwise the person picks one. */
-async function pickRulesFile(options: unknown): Promise<vscode.Uri | undefined> {
-  const given = (options as { rulesFile?: unknown } | undefined)?.rulesFile;
-  if (typeof given === 'string') return vscode.Uri.file(given);
+/** Where the Service's kube-proxy rules come from. */
+type RulesSource =
+  | { kind: 'file'; uri: vscode.Uri }
+  | { kind: 'node'; context: string; node: string; providerId: string | null; mode: string };
+
+const RULES_GLOB = '**/{*.rules,*iptables*.txt,*iptables-save*,*nft*.txt,*.nft,*ipvs*.txt}';
+
+async function browseRulesFile(): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
     openLabel: 'Explain with these rules',
@@ -87,6 +93,112 @@ async function pickRulesFile(options: unknown): Promise<vscode.Uri | undefined> 
       'kube-proxy rules from a node: iptables-save, iptables -t nat -vnL, nft list table ip kube-proxy, nft -j …, or ipvsadm -Ln',
   });
   return picked?.[0];
+}
+
+/**
+ * Where the rules come from: `{ rulesFile }` from a test, otherwise a pick of the connected
+ * clusters' nodes (read there through the node shell), the rules files in the workspace,
+ * and Browse….
+ */
+async function pickRulesSource(s: Services, options: unknown): Promise<RulesSource | undefined> {
+  const given = (options as { rulesFile?: unknown } | undefined)?.rulesFile;
+  if (typeof given === 'string') return { kind: 'file', uri: vscode.Uri.file(given) };
+  type Item = vscode.QuickPickItem & { source?: RulesSource; browse?: true };
+  const items: Item[] = [];
+  for (const { context, kubeProxyMode } of s.clusters.connectedClusters()) {
+    const session = await s.clusters.openSession(context).catch(() => undefined);
+    if (!session) continue;
+    const nodes = [...session.nodes.items.entries()].sort(([a], [b]) => a.localeCompare(b));
+    if (nodes.length === 0) continue;
+    items.push({ label: context, kind: vscode.QuickPickItemKind.Separator });
+    for (const [node, raw] of nodes) {
+      const spec = (raw['spec'] ?? {}) as Record<string, unknown>;
+      const providerId = typeof spec['providerID'] === 'string' ? spec['providerID'] : null;
+      items.push({
+        label: `$(server) Read the rules from node ${node} of ${context}`,
+        description: `${['iptables', 'nftables', 'ipvs'].includes(kubeProxyMode) ? `kube-proxy ${kubeProxyMode}` : 'kube-proxy mode unknown: iptables-save, then nft'}${providerId?.startsWith('kind://') ? ', kind node' : ', through a node-shell pod'}`,
+        source: { kind: 'node', context, node, providerId, mode: kubeProxyMode },
+      });
+    }
+  }
+  const files = await vscode.workspace.findFiles(RULES_GLOB, '**/node_modules/**', 50);
+  if (files.length > 0) items.push({ label: 'files', kind: vscode.QuickPickItemKind.Separator });
+  for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+    items.push({
+      label: `$(file) ${uri.path.split('/').pop() ?? uri.fsPath}`,
+      description: vscode.workspace.asRelativePath(uri),
+      source: { kind: 'file', uri },
+    });
+  }
+  items.push({
+    label: '$(folder-opened) Browse…',
+    description: 'another rules file',
+    browse: true,
+  });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'Podpath: kube-proxy rules for this Service',
+    placeHolder:
+      'A connected cluster’s node, a rules file (iptables-save, nft list, ipvsadm -Ln), or Browse…',
+    matchOnDescription: true,
+  });
+  if (!chosen) return undefined;
+  if (chosen.browse) {
+    const uri = await browseRulesFile();
+    return uri ? { kind: 'file', uri } : undefined;
+  }
+  return chosen.source;
+}
+
+/** The rules text and a name for it (the file's, or `iptables-save on node X`). */
+async function readRules(
+  s: Services,
+  source: RulesSource,
+): Promise<{ text: string; from: string }> {
+  if (source.kind === 'file') {
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(source.uri));
+    return { text, from: source.uri.path.split('/').pop() ?? source.uri.fsPath };
+  }
+  const session = await s.clusters.openSession(source.context);
+  const kube = s.clusters.kube();
+  return withCancellableProgress(
+    `Podpath: reading kube-proxy rules on ${source.node}`,
+    async (signal, report) => {
+      // As for Trace to…: a kind node's container; other nodes through a test's shell when
+      // one is wired, else a node-shell pod after consent.
+      const hooked =
+        s.nodeShellFor && !source.providerId?.startsWith('kind://')
+          ? await s.nodeShellFor(
+              [{ name: source.node, providerId: source.providerId, internalIP: null }],
+              signal,
+            )
+          : undefined;
+      const opened = hooked
+        ? { shell: hooked, via: 'test', dispose: () => hooked.dispose?.() ?? Promise.resolve() }
+        : await kube.openNodeShell({
+            client: session.client,
+            node: source.node,
+            providerId: source.providerId,
+            confirm: confirmNodeShellPods,
+            ...nodeShellSettings(),
+            signal,
+            onProgress: report,
+          });
+      try {
+        const rules = await kube.readNodeRules({
+          shell: opened.shell,
+          node: source.node,
+          mode: source.mode,
+          signal,
+        });
+        s.log.line(
+          `explain Service: ${rules.argv.join(' ')} on ${source.node} of ${source.context} (${opened.via}): ${rules.text.length} chars`,
+        );
+        return { text: rules.text, from: `${rules.argv.join(' ')} on node ${source.node}` };
+      } finally {
+        await opened.dispose();
+      }
+    },
+  );
 }
 
 /** Services in the open YAML documents (the workload's own file included). */
@@ -200,15 +312,14 @@ export function manifestCommands(s: Services): CommandTable {
         );
         const spec = readServiceSpecs(yamlText).services[0];
         if (!spec) throw new Error('that Service manifest could not be read as YAML');
-        const rulesUri = await pickRulesFile(options);
-        if (!rulesUri) return undefined;
-        const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(rulesUri));
+        const source = await pickRulesSource(s, options);
+        if (!source) return undefined;
+        const { text, from: file } = await readRules(s, source);
         const explanation = explainServices(text, {
           specs: [spec],
           service: `${spec.namespace}/${spec.name}`,
         });
         const [first, ...others] = explanation.services;
-        const file = rulesUri.path.split('/').pop() ?? rulesUri.fsPath;
         if (!first) {
           throw new Error(
             `${file} has no kube-proxy rules for Service ${spec.namespace}/${spec.name} (read as ${explanation.mode}). Dump the rules on a node: iptables-save, nft list table ip kube-proxy, or ipvsadm -Ln`,

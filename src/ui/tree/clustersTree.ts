@@ -298,6 +298,17 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterElement>, vs
     return undefined;
   }
 
+  /**
+   * The connected contexts whose network has been read (the current context first), with
+   * their kube-proxy mode: where "explain this Service" can read a node's rules.
+   */
+  connectedClusters(): { context: string; kubeProxyMode: string }[] {
+    return [...this.settledNetwork.entries()]
+      .filter(([context]) => this.sessions.has(context))
+      .sort(([a], [b]) => Number(b === this.current) - Number(a === this.current))
+      .map(([context, pic]) => ({ context, kubeProxyMode: pic.kubeProxy.mode }));
+  }
+
   /** The network picture of a context (cached until the session reports a change). */
   network(context: string): Promise<NetworkPicture> | undefined {
     const s = this.sessions.get(context);
