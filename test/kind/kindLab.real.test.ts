@@ -1,8 +1,8 @@
 /**
  * Real lab clusters on kind: for each mode, `podpath lab create` runs for real, then
  * Podpath's own detection must read the mode back from the cluster, pod A must reach
- * pod B across the two workers, and the datapath plan must be drawn with the
- * cluster's real nodes and pods; the cluster is deleted afterwards whatever happens.
+ * pod B across the two workers, the datapath plan must be drawn with the
+ * cluster's real nodes and pods, and a trace must see the probe at every hop; the cluster is deleted afterwards whatever happens.
  *
  * Runs where `docker info` and `kind version` work (one command: `npm run test:kind`);
  * skips with that reason elsewhere. PODPATH_KIND_MODES=flannel-vxlan,calico-ipip limits
@@ -25,6 +25,7 @@ import { KIND_LAB_MODES, type KindLabModeInfo } from '../../src/core/kindlab/mod
 import { PROBE_NAMESPACE } from '../../src/core/kindlab/probeManifests';
 import { runTool } from '../../src/platform/exec/runner';
 import { deleteKindLab, prepareKindLab, runKindLab } from '../../src/platform/kindlab/kindLab';
+import { tracePods } from '../../src/platform/trace/podTrace';
 
 async function works(argv: string[]): Promise<boolean> {
   return runTool(argv, { timeoutMs: 20_000 }).then(
@@ -130,6 +131,19 @@ for (const mode of modes) {
         const plan = buildDatapathPlan(planned.input);
         assert.equal(plan.sameNode, false);
         assert.ok(plan.hops.some((h) => h.location.node === prepared.plan.workers[1]));
+
+        // And the trace a person then runs (the Trace offer, `podpath lab run MODE --kind`):
+        // every hop of the mode's datapath sees pod A's probe.
+        const traced = await tracePods({
+          context: ctx,
+          podA: `${PROBE_NAMESPACE}/pod-a`,
+          podB: `${PROBE_NAMESPACE}/pod-b`,
+          outDir: join(out, 'trace'),
+        });
+        t.diagnostic(`trace timings: ${JSON.stringify(traced.timings)}`);
+        assert.equal(traced.mode, plan.mode);
+        assert.equal(traced.report.firstMissingHop, null, JSON.stringify(traced.report.hops));
+        assert.ok(traced.report.hops.every((h) => h.seen));
       }
     } finally {
       await deleteKindLab(name).catch((e: unknown) => t.diagnostic(`delete failed: ${String(e)}`));
