@@ -206,7 +206,10 @@ describe(
         await button.waitFor({ state: 'visible' });
         const offerText = (await offer.textContent()) ?? '';
         assert.match(offerText, /context kind-podpath-flannel-vxlan/);
-        assert.match(offerText, /pings pod B from pod A and opens the Flannel VXLAN datapath/);
+        assert.match(
+          offerText,
+          /captures at every hop of the Flannel VXLAN datapath while pod-a pings pod-b/,
+        );
         await p.screenshot({ path: join(shots, 'kindlab-trace-offer.png') });
 
         const seen = (await p.evaluate('window.ppSeen')) as string[];
