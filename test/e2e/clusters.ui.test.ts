@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
+import { expand, row, until } from '../../scripts/e2e/ui';
 import {
   ensureCodeServer,
   installVsix,
@@ -46,33 +47,7 @@ const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 3
   console.error('clusters ui: watchdog expired; killing code-server and the browser'),
 );
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-}
-
-function row(view: Locator, text: string | RegExp): Locator {
-  return view.locator('.monaco-list-row').filter({ hasText: text }).first();
-}
-
 /** Clicks a collapsed row's twistie to expand it (a click on the label may also select it). */
-async function expand(r: Locator): Promise<void> {
-  await r.waitFor({ state: 'visible' });
-  if ((await r.getAttribute('aria-expanded')) === 'false') await r.click();
-  await until('the row to expand', 10_000, async () =>
-    (await r.getAttribute('aria-expanded')) === 'true' ? true : undefined,
-  );
-}
 
 describe(
   'Clusters view against the API stand-in (code-server + Chromium)',

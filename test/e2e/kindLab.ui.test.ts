@@ -13,6 +13,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
+import { until } from '../../scripts/e2e/ui';
 import {
   ensureCodeServer,
   installVsix,
@@ -50,21 +51,6 @@ let calls = '';
 const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 300_000), () =>
   console.error('kind lab ui: watchdog expired; killing code-server and the browser'),
 );
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-}
 
 /** Picks `label` in the open quick pick by typing it and pressing Enter, as a person would. */
 async function choose(p: Page, title: RegExp, label: string): Promise<void> {

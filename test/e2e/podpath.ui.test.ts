@@ -14,6 +14,7 @@ import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
+import { chooseFromContextMenu, until } from '../../scripts/e2e/ui';
 import {
   ensureCodeServer,
   installVsix,
@@ -76,20 +77,6 @@ async function check(name: string, body: (p: Page) => Promise<void>): Promise<vo
 }
 
 /** Polls until fn returns a value (not undefined) or throws the last reason after ms. */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-    }
-    await sleep(300);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-}
 
 /** Opens the quick input with F1 (retrying: focus may sit in a webview), typed text replaces it. */
 async function quickInput(p: Page, text: string): Promise<Locator> {
@@ -542,13 +529,7 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
         await run.click();
       } else {
         // No inline button: the context menu has the same Run action.
-        await row.click({ button: 'right' });
-        await p
-          .locator('.context-view .action-menu-item, .monaco-menu .action-label', {
-            hasText: /^Run lab$/,
-          })
-          .first()
-          .click();
+        await chooseFromContextMenu(p, row, /^Run lab$/);
       }
       await waitForDiagram(p, flannelParticipants, 90_000);
       await waitForPacketTable(p, 2, 30_000);

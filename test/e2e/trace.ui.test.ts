@@ -12,8 +12,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
+import { chooseFromContextMenu, expand, row, until } from '../../scripts/e2e/ui';
 import {
   codeServerVersion,
   ensureCodeServer,
@@ -53,35 +54,6 @@ let api: KubeApiStandIn | undefined;
 let topology: LabTopology | undefined;
 
 const skip = process.getuid?.() === 0 ? false : 'needs root: the lab builds network namespaces';
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-      // A failure the page already shows ends the wait at once.
-      if (last.startsWith('NOW ')) throw new Error(last.slice(4));
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-}
-
-function row(view: Locator, text: string | RegExp): Locator {
-  return view.locator('.monaco-list-row').filter({ hasText: text }).first();
-}
-
-async function expand(r: Locator): Promise<void> {
-  await r.waitFor({ state: 'visible' });
-  if ((await r.getAttribute('aria-expanded')) === 'false') await r.click();
-  await until('the row to expand', 10_000, async () =>
-    (await r.getAttribute('aria-expanded')) === 'true' ? true : undefined,
-  );
-}
 
 /** The extension's output log lines about the trace (exthost logs of the scratch dir). */
 function traceLogLines(dir: string): string[] {
@@ -198,13 +170,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       await podA.waitFor({ state: 'visible', timeout: 15_000 });
 
       // Pod A's context menu → Trace to…
-      await podA.click({ button: 'right' });
-      await p
-        .locator('.context-view .action-menu-item, .monaco-menu .action-label', {
-          hasText: /^Trace to…$/,
-        })
-        .first()
-        .click();
+      await chooseFromContextMenu(p, podA, /^Trace to…$/);
       // Pod B: searchable, with its IP and node.
       const input = p.locator('.quick-input-widget input.input');
       await input.waitFor({ state: 'visible' });
