@@ -204,29 +204,3 @@ export function datapathModeFor(mode: KindLabMode): CniMode | null {
   if (mode === 'calico-vxlan-crosssubnet') return 'calico-crosssubnet';
   return mode;
 }
-
-/** `kubectl exec pod-a -- ping` to pod B's IP: the check the Trace offer runs. */
-export function probePingArgv(context: string, podBIp: string): string[] {
-  return [
-    'kubectl',
-    '--context',
-    context,
-    '-n',
-    PROBE_NAMESPACE,
-    'exec',
-    'pod-a',
-    '--',
-    'ping',
-    '-c',
-    '3',
-    '-W',
-    '2',
-    podBIp,
-  ];
-}
-
-/** Packets sent and received from ping's summary line (iputils and BusyBox), or null. */
-export function pingSummary(stdout: string): { sent: number; received: number } | null {
-  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(stdout);
-  return m ? { sent: Number(m[1]), received: Number(m[2]) } : null;
-}
