@@ -15,6 +15,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runTool } from '../exec/runner';
+import { ethernetRecords, writeSyntheticPcap } from './benchPcap';
 import { analyzeCaptureFiles } from '../capture/analyzeFiles';
 import { analysisTables } from '../capture/packetTable';
 import type { TableQuery } from '../../core/hops/tableFilter';
@@ -80,21 +81,6 @@ export interface HopSource {
   frames: { data: Buffer; icmpAt: number }[];
 }
 
-/** Ethernet frames of a classic little- or big-endian pcap. */
-function pcapFrames(bytes: Buffer): Buffer[] {
-  const magic = bytes.readUInt32BE(0);
-  const little = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const u32 = (o: number): number => (little ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o));
-  const out: Buffer[] = [];
-  let o = 24;
-  while (o + 16 <= bytes.length) {
-    const caplen = u32(o + 8);
-    out.push(bytes.subarray(o + 16, o + 16 + caplen));
-    o += 16 + caplen;
-  }
-  return out;
-}
-
 /** Offset of the innermost ICMP header in an Ethernet frame (IPv4, optionally VXLAN). */
 function icmpOffset(frame: Buffer): number {
   let o = 14;
@@ -115,8 +101,8 @@ export function loadHopSources(dir: string): HopSource[] {
     .filter((n) => /^\d\d-[^.]+(\.1)?\.pcap$/.test(n))
     .sort();
   return names.map((n) => ({
-    frames: pcapFrames(readFileSync(join(dir, n)))
-      .map((data) => ({ data: Buffer.from(data), icmpAt: icmpOffset(data) }))
+    frames: ethernetRecords(readFileSync(join(dir, n)))
+      .map(({ data }) => ({ data: Buffer.from(data), icmpAt: icmpOffset(data) }))
       .filter((f) => f.icmpAt > 0),
   }));
 }
@@ -134,58 +120,31 @@ function adjustChecksum(sum: number, from: number, to: number): number {
  * each echo seq s the new number c·k + s (id carrying the overflow), 10 µs apart.
  */
 export function writeHopPcap(path: string, source: HopSource, count: number, hop: number): number {
-  const fd = openSync(path, 'w');
-  let written = 0;
-  try {
-    const block = Buffer.alloc(4 << 20);
-    let used = 0;
-    const flush = (): void => {
-      writeSync(fd, block, 0, used);
-      written += used;
-      used = 0;
+  const frames = source.frames;
+  const perCycle = Math.max(1, frames.length);
+  return writeSyntheticPcap(path, count, (i) => {
+    const cycle = Math.floor(i / perCycle);
+    const f = frames[i % perCycle]!;
+    return {
+      data: f.data,
+      origLen: f.data.length,
+      micros: i * 10 + hop * 3,
+      patch: (block, at) => {
+        const icmp = at + f.icmpAt;
+        const oldId = block.readUInt16BE(icmp + 4);
+        const oldSeq = block.readUInt16BE(icmp + 6);
+        const n = cycle * perCycle + oldSeq;
+        const seq = n & 0xffff;
+        const id = (oldId + Math.floor(n / 65536)) & 0xffff;
+        let sum = block.readUInt16BE(icmp + 2);
+        sum = adjustChecksum(sum, oldId, id);
+        sum = adjustChecksum(sum, oldSeq, seq);
+        block.writeUInt16BE(id, icmp + 4);
+        block.writeUInt16BE(seq, icmp + 6);
+        block.writeUInt16BE(sum, icmp + 2);
+      },
     };
-    block.writeUInt32LE(0xa1b2c3d4, 0);
-    block.writeUInt16LE(2, 4);
-    block.writeUInt16LE(4, 6);
-    block.writeUInt32LE(0, 8);
-    block.writeUInt32LE(0, 12);
-    block.writeUInt32LE(262144, 16);
-    block.writeUInt32LE(1, 20);
-    used = 24;
-    const frames = source.frames;
-    const perCycle = Math.max(1, frames.length);
-    const startSec = 1_700_000_000;
-    for (let i = 0; i < count; i++) {
-      const cycle = Math.floor(i / perCycle);
-      const f = frames[i % perCycle]!;
-      const len = f.data.length;
-      if (used + 16 + len > block.length) flush();
-      const micros = i * 10 + hop * 3;
-      block.writeUInt32LE(startSec + Math.floor(micros / 1e6), used);
-      block.writeUInt32LE(micros % 1e6, used + 4);
-      block.writeUInt32LE(len, used + 8);
-      block.writeUInt32LE(len, used + 12);
-      const at = used + 16;
-      f.data.copy(block, at);
-      const icmp = at + f.icmpAt;
-      const oldId = block.readUInt16BE(icmp + 4);
-      const oldSeq = block.readUInt16BE(icmp + 6);
-      const n = cycle * perCycle + oldSeq;
-      const seq = n & 0xffff;
-      const id = (oldId + Math.floor(n / 65536)) & 0xffff;
-      let sum = block.readUInt16BE(icmp + 2);
-      sum = adjustChecksum(sum, oldId, id);
-      sum = adjustChecksum(sum, oldSeq, seq);
-      block.writeUInt16BE(id, icmp + 4);
-      block.writeUInt16BE(seq, icmp + 6);
-      block.writeUInt16BE(sum, icmp + 2);
-      used += 16 + len;
-    }
-    flush();
-  } finally {
-    closeSync(fd);
-  }
-  return written;
+  });
 }
 
 /** Runs argv under `/usr/bin/time`, which reports the peak resident set size from the OS. */

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runTool } from '../exec/runner';
 import { readCaptureFile } from '../capture/captureFile';
+import type { PcapRecord } from './benchPcap';
+import { ethernetRecords, writeSyntheticPcap } from './benchPcap';
 
 export const DECODE_TARGET = 0.25;
 export const PARSE_TARGET = 0.6;
@@ -70,11 +72,6 @@ export interface BenchResult {
   extra: Record<string, number>;
 }
 
-interface SourceRecord {
-  data: Uint8Array;
-  origLen: number;
-}
-
 function findPcaps(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -83,64 +80,6 @@ function findPcaps(dir: string): string[] {
     else if (name.endsWith('.pcap')) out.push(path);
   }
   return out;
-}
-
-/** The records of a classic pcap with Ethernet frames, or none for anything else. */
-function ethernetRecords(bytes: Buffer): SourceRecord[] {
-  if (bytes.length < 24) return [];
-  const magic = bytes.readUInt32BE(0);
-  const little = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  if (!little && magic !== 0xa1b2c3d4 && magic !== 0xa1b23c4d) return [];
-  const u32 = (o: number): number => (little ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o));
-  if ((u32(20) & 0xffff) !== 1) return [];
-  const records: SourceRecord[] = [];
-  let o = 24;
-  while (o + 16 <= bytes.length) {
-    const caplen = u32(o + 8);
-    if (o + 16 + caplen > bytes.length) break;
-    records.push({ data: bytes.subarray(o + 16, o + 16 + caplen), origLen: u32(o + 12) });
-    o += 16 + caplen;
-  }
-  return records;
-}
-
-/** Writes `count` records cycling `sources`, 10 µs apart, as a little-endian microsecond pcap. */
-function writeBenchPcap(path: string, sources: SourceRecord[], count: number): number {
-  const fd = openSync(path, 'w');
-  let written = 0;
-  try {
-    const block = Buffer.alloc(4 << 20);
-    let used = 0;
-    const flush = (): void => {
-      writeSync(fd, block, 0, used);
-      written += used;
-      used = 0;
-    };
-    block.writeUInt32LE(0xa1b2c3d4, 0);
-    block.writeUInt16LE(2, 4);
-    block.writeUInt16LE(4, 6);
-    block.writeUInt32LE(0, 8);
-    block.writeUInt32LE(0, 12);
-    block.writeUInt32LE(262144, 16);
-    block.writeUInt32LE(1, 20);
-    used = 24;
-    const startSec = 1_700_000_000;
-    for (let i = 0; i < count; i++) {
-      const rec = sources[i % sources.length]!;
-      if (used + 16 + rec.data.length > block.length) flush();
-      const micros = i * 10;
-      block.writeUInt32LE(startSec + Math.floor(micros / 1e6), used);
-      block.writeUInt32LE(micros % 1e6, used + 4);
-      block.writeUInt32LE(rec.data.length, used + 8);
-      block.writeUInt32LE(rec.origLen, used + 12);
-      block.set(rec.data, used + 16);
-      used += 16 + rec.data.length;
-    }
-    flush();
-  } finally {
-    closeSync(fd);
-  }
-  return written;
 }
 
 /** Samples resident memory on a timer and on demand, keeping the peak. */
@@ -201,7 +140,7 @@ export async function runCaptureBench(options: BenchOptions): Promise<BenchResul
   const textPath = join(options.workDir, `bench-${count}.txt`);
 
   const files = findPcaps(options.fixturesDir);
-  const sources: SourceRecord[] = [];
+  const sources: PcapRecord[] = [];
   let sourceFiles = 0;
   for (const file of files) {
     const records = ethernetRecords(readFileSync(file));
@@ -214,7 +153,10 @@ export async function runCaptureBench(options: BenchOptions): Promise<BenchResul
 
   progress(`building ${count} packets from ${sources.length} packets of ${sourceFiles} pcaps`);
   let t = performance.now();
-  const pcapBytes = writeBenchPcap(pcapPath, sources, count);
+  const pcapBytes = writeSyntheticPcap(pcapPath, count, (i) => {
+    const rec = sources[i % sources.length]!;
+    return { data: rec.data, origLen: rec.origLen, micros: i * 10 };
+  });
   const buildMs = performance.now() - t;
   signal?.throwIfAborted();
 
