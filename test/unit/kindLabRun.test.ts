@@ -8,12 +8,10 @@
  * (Debian's kubernetes-client and the docker CLI), which must reject nothing but the
  * missing cluster.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { kindLabMode, type KindLabMode } from '../../src/core/kindlab/modes';
 import type { KindLabPlan } from '../../src/core/kindlab/labPlan';
@@ -26,53 +24,12 @@ import {
   type KindLabProgress,
   type StepRunner,
 } from '../../src/platform/kindlab/kindLab';
+import { STANDIN_SEP, useKindStandins } from '../support/kindStandinRun';
 
-const STANDINS = join(__dirname, '..', 'support', 'kindStandins');
 const ORIGINAL_PATH = process.env['PATH'] ?? '';
-const SEP = '\x1f';
-let work = '';
-let cniDir = '';
-let log = '';
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pp-kindlab-'));
-  cniDir = join(work, 'cni-bin');
-  await mkdir(cniDir);
-  for (const plugin of ['bridge', 'portmap', 'host-local']) {
-    await writeFile(join(cniDir, plugin), '#!/bin/sh\n');
-    await chmod(join(cniDir, plugin), 0o755);
-  }
-  log = join(work, 'calls.log');
-  process.env['PATH'] = `${STANDINS}${delimiter}${ORIGINAL_PATH}`;
-  process.env['PP_STANDIN_LOG'] = log;
-});
-
-after(async () => {
-  process.env['PATH'] = ORIGINAL_PATH;
-  delete process.env['PP_STANDIN_LOG'];
-  await rm(work, { recursive: true, force: true });
-});
-
-function reset(env: Record<string, string> = {}): void {
-  for (const k of [
-    'PP_STANDIN_FAIL',
-    'PP_STANDIN_FAIL_MSG',
-    'PP_STANDIN_SLOW',
-    'PP_STANDIN_NODES',
-  ]) {
-    delete process.env[k];
-  }
-  Object.assign(process.env, env);
-  if (existsSync(log)) rmSync(log);
-}
-
-function calls(): string[][] {
-  if (!existsSync(log)) return [];
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(SEP));
-}
+const kind = useKindStandins('pp-kindlab-');
+const { calls, reset } = kind;
+const SEP = STANDIN_SEP;
 
 async function prepared(mode: KindLabMode, name = 'pp-lab'): Promise<KindLabPlan> {
   const m = kindLabMode(mode);
@@ -81,8 +38,8 @@ async function prepared(mode: KindLabMode, name = 'pp-lab'): Promise<KindLabPlan
     name,
     mode: m,
     kubeProxyMode: 'iptables',
-    outDir: join(work, `${name}-${mode}`),
-    cniBinDir: cniDir,
+    outDir: join(kind.work, `${name}-${mode}`),
+    cniBinDir: kind.cniDir,
   });
   assert.deepEqual(p.warnings, []);
   return p.plan;
@@ -113,7 +70,7 @@ test('Flannel VXLAN: every step runs in order, with progress and the rollout lin
   assert.deepEqual(result.warnings, []);
   // The files the commands name are there, and cni.yaml is the VXLAN manifest.
   const cni = parseAllDocuments(
-    await readFile(join(work, 'pp-lab-flannel-vxlan', 'cni.yaml'), 'utf8'),
+    await readFile(join(kind.work, 'pp-lab-flannel-vxlan', 'cni.yaml'), 'utf8'),
   ).map((d) => d.toJS());
   const cm = cni.find((o) => o?.kind === 'ConfigMap');
   assert.equal(JSON.parse(cm.data['net-conf.json']).Backend.Type, 'vxlan');
@@ -286,7 +243,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 
 test('podpath lab create --dry-run writes the files a real run applies and runs nothing', async () => {
   reset();
-  const out = join(work, 'dry');
+  const out = join(kind.work, 'dry');
   const r = await cli([
     'create',
     '--kind',
@@ -327,14 +284,14 @@ test('podpath lab create --dry-run writes the files a real run applies and runs 
     name: 'dry-lab',
     mode: m,
     kubeProxyMode: 'ipvs',
-    outDir: join(work, 'real'),
-    cniBinDir: cniDir,
+    outDir: join(kind.work, 'real'),
+    cniBinDir: kind.cniDir,
   });
   for (const f of real.plan.files)
     assert.equal(await readFile(join(out, f.name), 'utf8'), f.content, f.name);
   assert.deepEqual(
     printed.steps.map((s) => s.argv),
-    real.plan.steps.map((s) => s.argv.map((a) => a.replace(join(work, 'real'), out))),
+    real.plan.steps.map((s) => s.argv.map((a) => a.replace(join(kind.work, 'real'), out))),
   );
   assert.ok(printed.steps.some((s) => s.id === 'modprobe-ip_vs'));
 
@@ -344,9 +301,9 @@ test('podpath lab create --dry-run writes the files a real run applies and runs 
     'flannel-vxlan',
     '--dry-run',
     '--out',
-    join(work, 'dry2'),
+    join(kind.work, 'dry2'),
     '--cni-bin-dir',
-    cniDir,
+    kind.cniDir,
   ]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(
@@ -356,7 +313,7 @@ test('podpath lab create --dry-run writes the files a real run applies and runs 
   assert.match(text.stdout, /^ {2}1\. \[cluster\] Create kind cluster podpath-flannel-vxlan/m);
   assert.match(
     text.stdout,
-    new RegExp(`docker cp ${cniDir}/bridge podpath-flannel-vxlan-worker:/opt/cni/bin/bridge`),
+    new RegExp(`docker cp ${kind.cniDir}/bridge podpath-flannel-vxlan-worker:/opt/cni/bin/bridge`),
   );
   assert.match(
     text.stdout,
@@ -374,9 +331,9 @@ test('podpath lab create without --dry-run runs the steps; lab delete deletes', 
     '--name',
     'cli-lab',
     '--out',
-    join(work, 'cli'),
+    join(kind.work, 'cli'),
     '--cni-bin-dir',
-    cniDir,
+    kind.cniDir,
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Lab cli-lab is ready \(kubectl context kind-cli-lab\)/);
@@ -391,14 +348,14 @@ test('podpath lab create without --dry-run runs the steps; lab delete deletes', 
 
 test('a real run without the CNI plugins Flannel needs stops before creating anything', async () => {
   reset();
-  const empty = join(work, 'empty-cni');
+  const empty = join(kind.work, 'empty-cni');
   await mkdir(empty, { recursive: true });
   const r = await cli([
     'create',
     '--kind',
     'flannel-host-gw',
     '--out',
-    join(work, 'nocni'),
+    join(kind.work, 'nocni'),
     '--cni-bin-dir',
     empty,
   ]);
@@ -455,7 +412,7 @@ test('the real kubectl and docker clients accept every argv of the plan', async 
     const env = {
       ...process.env,
       PATH: realPath,
-      KUBECONFIG: join(work, 'no-such-kubeconfig'),
+      KUBECONFIG: join(kind.work, 'no-such-kubeconfig'),
       DOCKER_HOST: 'unix:///nonexistent/docker.sock',
     };
     const err = await runTool(step.argv, { env, timeoutMs: 20_000 }).then(

@@ -6,50 +6,18 @@
  * --context kind-NAME podpath-lab/pod-a podpath-lab/pod-b`), --json keeping stdout for the
  * trace's object, and no trace after a failed creation.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runLabCommand } from '../../src/cli/labCommand';
 import { runLabRunKind, type CliCommand } from '../../src/cli/labKindCommands';
 import type { CliIo } from '../../src/cli/captureCommands';
+import { STANDIN_SEP, useKindStandins } from '../support/kindStandinRun';
 
-const STANDINS = join(__dirname, '..', 'support', 'kindStandins');
-const ORIGINAL_PATH = process.env['PATH'] ?? '';
-const SEP = '\x1f';
-let work = '';
-let cniDir = '';
-let log = '';
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pp-labrunkind-'));
-  cniDir = join(work, 'cni-bin');
-  await mkdir(cniDir);
-  for (const plugin of ['bridge', 'portmap', 'host-local']) {
-    await writeFile(join(cniDir, plugin), '#!/bin/sh\n');
-    await chmod(join(cniDir, plugin), 0o755);
-  }
-  log = join(work, 'calls.log');
-  process.env['PATH'] = `${STANDINS}${delimiter}${ORIGINAL_PATH}`;
-  process.env['PP_STANDIN_LOG'] = log;
-});
-
-after(async () => {
-  process.env['PATH'] = ORIGINAL_PATH;
-  delete process.env['PP_STANDIN_LOG'];
-  delete process.env['PP_STANDIN_FAIL'];
-  await rm(work, { recursive: true, force: true });
-});
-
-function calls(): string[][] {
-  if (!existsSync(log)) return [];
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(SEP));
-}
+const kind = useKindStandins('pp-labrunkind-');
+const { calls, reset } = kind;
+const SEP = STANDIN_SEP;
 
 function capture(): { io: CliIo; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -58,7 +26,7 @@ function capture(): { io: CliIo; out: string[]; err: string[] } {
 }
 
 test('lab run MODE --kind creates with the stand-ins, then traces pod-a → pod-b in kind-NAME', async () => {
-  if (existsSync(log)) rmSync(log);
+  reset();
   const { io, out, err } = capture();
   let callsWhenTraced: string[][] | undefined;
   let traceArgs: readonly string[] | undefined;
@@ -79,9 +47,9 @@ test('lab run MODE --kind creates with the stand-ins, then traces pod-a → pod-
       'nftables',
       '--json',
       '--out',
-      join(work, 'run'),
+      join(kind.work, 'run'),
       '--cni-bin-dir',
-      cniDir,
+      kind.cniDir,
     ],
     io,
     trace,
@@ -94,21 +62,21 @@ test('lab run MODE --kind creates with the stand-ins, then traces pod-a → pod-
     'create',
     'cluster',
     '--config',
-    join(work, 'run', 'kind-config.yaml'),
+    join(kind.work, 'run', 'kind-config.yaml'),
     '--name',
     'pp-run',
   ]);
   assert.deepEqual(calls(), callsWhenTraced, 'nothing ran after the trace');
-  assert.ok(existsSync(join(work, 'run', 'kind-config.yaml')));
+  assert.ok(existsSync(join(kind.work, 'run', 'kind-config.yaml')));
   assert.match(
-    readFileSync(join(work, 'run', 'kind-config.yaml'), 'utf8'),
+    readFileSync(join(kind.work, 'run', 'kind-config.yaml'), 'utf8'),
     /kubeProxyMode: nftables/,
   );
   assert.deepEqual(traceArgs, [
     '--context',
     'kind-pp-run',
     '--out',
-    `${join(work, 'run')}/trace`,
+    `${join(kind.work, 'run')}/trace`,
     '--json',
     'podpath-lab/pod-a',
     'podpath-lab/pod-b',
@@ -119,8 +87,8 @@ test('lab run MODE --kind creates with the stand-ins, then traces pod-a → pod-
 });
 
 test('a failed creation stops before the trace, with its exit code', async () => {
-  if (existsSync(log)) rmSync(log);
-  const config = join(work, 'fail', 'kind-config.yaml');
+  reset();
+  const config = join(kind.work, 'fail', 'kind-config.yaml');
   process.env['PP_STANDIN_FAIL'] = [
     'kind',
     'create',
@@ -140,9 +108,9 @@ test('a failed creation stops before the trace, with its exit code', async () =>
         '--name',
         'pp-fail',
         '--out',
-        join(work, 'fail'),
+        join(kind.work, 'fail'),
         '--cni-bin-dir',
-        cniDir,
+        kind.cniDir,
       ],
       io,
       {
