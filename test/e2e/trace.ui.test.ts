@@ -5,14 +5,18 @@
 // PODPATH_KIND_STANDIN) runs `docker exec` in the lab's node namespaces. A person opens
 // Clusters, expands the context, Nodes, pod A's node, opens pod A's context menu, chooses
 // "Trace to…", picks pod B and the ICMP probe; the panel shows the trace with all 8 hops
-// seen. Screenshots: test-results/screenshots-trace/*.png; the step timings the extension
-// logged are printed. Needs root (skips with the reason otherwise).
+// seen. Then the lab is rebuilt with node A's route to pod B removed: the trace stops at the
+// plan with a modal that lists the problem; "Capture anyway" and Cancel on the progress stop
+// every capture (no tcpdump left, the panel unchanged); "Capture anyway" run to the end shows
+// where the probe was lost. Screenshots: test-results/screenshots-trace/*.png; the step
+// timings the extension logged are printed. Needs root (skips with the reason otherwise).
 // Run: npm run package, then under `flock /tmp/pp-lab.lock flock /tmp/pp-workbench.lock`.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
 import { chooseFromContextMenu, expand, row, until } from '../../scripts/e2e/ui';
 import {
@@ -52,6 +56,8 @@ let browser: BrowserContext | undefined;
 let page: Page | undefined;
 let api: KubeApiStandIn | undefined;
 let topology: LabTopology | undefined;
+/** The Clusters view, expanded down to pod A by the first test. */
+let clusters: Locator | undefined;
 
 const skip = process.getuid?.() === 0 ? false : 'needs root: the lab builds network namespaces';
 
@@ -73,6 +79,94 @@ function traceLogLines(dir: string): string[] {
   };
   if (existsSync(dir)) walk(dir);
   return found;
+}
+
+/** The panel's content frame. */
+function panel(p: Page): FrameLocator {
+  return p
+    .locator('iframe.webview.ready')
+    .filter({ visible: true })
+    .last()
+    .contentFrame()
+    .frameLocator('#active-frame');
+}
+
+/** The "Timings: …; total …." sentence of the trace the panel shows, or undefined. */
+async function shownTimings(p: Page): Promise<string | undefined> {
+  const notes = (await panel(p).locator('main').textContent({ timeout: 1_000 })) ?? '';
+  return /Timings: .*?; total [\d.]+ m?s\./.exec(notes)?.[0];
+}
+
+/** tcpdump processes running on this machine (the lab's captures run here). */
+function tcpdumps(): string[] {
+  try {
+    return execFileSync('pgrep', ['-a', '-x', 'tcpdump'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/**
+ * Pod A's context menu → Trace to… → pod B (searched by name) → the probe: ICMP, or TCP to
+ * a port typed in the input box. The Clusters view is already expanded down to pod A.
+ */
+async function traceFromPodA(
+  p: Page,
+  view: Locator,
+  probe: 'icmp' | { tcp: number },
+  shot?: string,
+): Promise<void> {
+  const podA = row(view, 'default/podA');
+  await podA.waitFor({ state: 'visible', timeout: 15_000 });
+  await chooseFromContextMenu(p, podA, /^Trace to…$/);
+  // Pod B: searchable, with its IP and node.
+  const input = p.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible' });
+  const podB = p
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ hasText: 'default/podB' })
+    .first();
+  await podB.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.match((await podB.textContent()) ?? '', /on podpath-lab-worker2/);
+  await input.fill('podB');
+  if (shot) await p.screenshot({ path: join(shots, shot) });
+  await p.keyboard.press('Enter');
+  const choice = probe === 'icmp' ? 'ICMP echo (ping)' : 'TCP to a port…';
+  const probeRow = p
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ hasText: choice })
+    .first();
+  await probeRow.waitFor({ state: 'visible' });
+  if (probe === 'icmp') {
+    // ICMP is the first choice.
+    await p.keyboard.press('Enter');
+    return;
+  }
+  await probeRow.click();
+  await until('the port input box', 10_000, async () =>
+    /TCP port on pod B/.test((await p.locator('.quick-input-widget').textContent()) ?? '')
+      ? true
+      : undefined,
+  );
+  await input.fill(String(probe.tcp));
+  await p.keyboard.press('Enter');
+}
+
+/** The modal that lists the plan's problems; clicks `button` on it. */
+async function answerPlanProblems(
+  p: Page,
+  button: 'Capture anyway',
+  shot: string,
+): Promise<string> {
+  const dialog = p.locator('.monaco-dialog-box').filter({ hasText: /contradicts the cluster/ });
+  await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+  const text = (await dialog.textContent()) ?? '';
+  await p.screenshot({ path: join(shots, shot) });
+  await dialog.locator('.monaco-button', { hasText: button }).first().click();
+  await dialog.waitFor({ state: 'hidden' });
+  return text;
 }
 
 describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)', { skip }, () => {
@@ -166,37 +260,10 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       );
       await expand(row(view, /^Nodes/));
       await expand(row(view, /^podpath-lab-worker(?!2)/));
-      const podA = row(view, 'default/podA');
-      await podA.waitFor({ state: 'visible', timeout: 15_000 });
+      clusters = view;
+      await traceFromPodA(p, view, 'icmp', 'trace-pick-pod-b.png');
 
-      // Pod A's context menu → Trace to…
-      await chooseFromContextMenu(p, podA, /^Trace to…$/);
-      // Pod B: searchable, with its IP and node.
-      const input = p.locator('.quick-input-widget input.input');
-      await input.waitFor({ state: 'visible' });
-      const podB = p
-        .locator('.quick-input-widget .monaco-list-row')
-        .filter({ hasText: 'default/podB' })
-        .first();
-      await podB.waitFor({ state: 'visible', timeout: 15_000 });
-      assert.match((await podB.textContent()) ?? '', /on podpath-lab-worker2/);
-      await input.fill('podB');
-      await p.screenshot({ path: join(shots, 'trace-pick-pod-b.png') });
-      await p.keyboard.press('Enter');
-      // The probe: ICMP is the first choice.
-      await p
-        .locator('.quick-input-widget .monaco-list-row')
-        .filter({ hasText: 'ICMP echo (ping)' })
-        .first()
-        .waitFor({ state: 'visible' });
-      await p.keyboard.press('Enter');
-
-      const frame = p
-        .locator('iframe.webview.ready')
-        .filter({ visible: true })
-        .last()
-        .contentFrame()
-        .frameLocator('#active-frame');
+      const frame = panel(p);
       const title = frame.locator('h1');
       const failed = p
         .locator('.notifications-toasts .notification-toast')
@@ -231,6 +298,93 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       await p.screenshot({ path: join(shots, 'trace-hops.png') });
     } catch (err) {
       await p.screenshot({ path: join(shots, 'failed-trace.png') }).catch(() => undefined);
+      throw err;
+    }
+  });
+
+  test('a plan problem stops at a modal; Capture anyway, then Cancel, leaves no tcpdump and the panel as it was', async (t) => {
+    if (!page || !clusters || !topology) return t.skip('the first trace did not run');
+    const p = page;
+    try {
+      // Node A loses its route to pod B's subnet: the lab's missing-route fault.
+      const lab = findLab(LAB);
+      assert.ok(lab);
+      await teardownLab(topology);
+      topology = undefined;
+      topology = await buildLab(lab, { fault: 'missing-route' });
+      const before = await shownTimings(p);
+      assert.ok(before, 'the first trace is shown');
+
+      // TCP to port 80: with the route gone the SYN is never answered, so curl waits.
+      await traceFromPodA(p, clusters, { tcp: 80 });
+      const modal = await answerPlanProblems(p, 'Capture anyway', 'trace-plan-problems.png');
+      assert.match(modal, /route/);
+      const progress = p
+        .locator('.notifications-toasts .notification-toast')
+        .filter({ hasText: /tracing default\/podA → default\/podB/i });
+      // Cancel while the captures run (the toast says so as the step changes).
+      await progress
+        .filter({ hasText: /capture:|probe:/ })
+        .waitFor({ state: 'visible', timeout: 60_000 });
+      await p.screenshot({ path: join(shots, 'trace-cancel.png') });
+      await progress
+        .getByRole('button', { name: /^Cancel/ })
+        .first()
+        .click();
+      await progress.waitFor({ state: 'hidden', timeout: 30_000 });
+      await until('every capture to stop', 15_000, async () => {
+        const left = tcpdumps();
+        if (left.length > 0) throw new Error(`tcpdump still running: ${left.join(' | ')}`);
+        return true;
+      });
+      // Nothing new is drawn: the panel still shows the first trace, and no error is shown.
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(await shownTimings(p), before);
+      assert.equal(
+        await p
+          .locator('.notifications-toasts .notification-toast')
+          .filter({ hasText: /failed/ })
+          .count(),
+        0,
+      );
+    } catch (err) {
+      await p.screenshot({ path: join(shots, 'failed-trace-cancel.png') }).catch(() => undefined);
+      throw err;
+    }
+  });
+
+  test('Capture anyway shows where the probe was lost', async (t) => {
+    if (!page || !clusters || topology?.fault !== 'missing-route') {
+      return t.skip('the lab with the missing route was not built');
+    }
+    const p = page;
+    try {
+      const before = await shownTimings(p);
+      await traceFromPodA(p, clusters, 'icmp');
+      await answerPlanProblems(p, 'Capture anyway', 'trace-plan-problems-icmp.png');
+      const failed = p
+        .locator('.notifications-toasts .notification-toast')
+        .filter({ hasText: /Tracing pod A → pod B failed/ });
+      const after = await until('the new trace in the panel', 120_000, async () => {
+        if (await failed.count()) throw new Error(`NOW ${await failed.first().textContent()}`);
+        const now = await shownTimings(p);
+        return now && now !== before ? now : undefined;
+      });
+      console.log(`# with the route removed: ${after}`);
+      const frame = panel(p);
+      const texts = await frame.locator('.pp-hops [role="tab"]').allTextContents();
+      assert.equal(texts.length, 8, texts.join(' | '));
+      console.log(`# hops: ${texts.join(' | ')}`);
+      // Node A has no route to pod B's subnet: the probe reaches cni0 and never flannel.1.
+      const seen = texts.map((x) => x.includes('✓ seen'));
+      assert.deepEqual(seen, [true, true, false, false, false, false, false, false]);
+      assert.match(texts[2] ?? '', /flannel\.1.*lost before here/);
+      const main = (await frame.locator('main').textContent()) ?? '';
+      assert.match(main, /lost between 02-\S+-cni0 and 03-\S+-flannel\.1/);
+      await p.mouse.move(900, 450);
+      await p.screenshot({ path: join(shots, 'trace-lost.png') });
+    } catch (err) {
+      await p.screenshot({ path: join(shots, 'failed-trace-lost.png') }).catch(() => undefined);
       throw err;
     }
   });
