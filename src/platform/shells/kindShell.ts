@@ -13,6 +13,9 @@
 import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
 import { runTool, startTool, ToolError } from '../exec/runner';
 import type { NodeShell, ShellTarget } from './nodeShell';
+import { cachedPerPod, findPodSandbox, type PodSandbox } from './podSandbox';
+
+export type { PodSandbox } from './podSandbox';
 
 export type ContainerProvider = 'docker' | 'podman' | 'nerdctl';
 
@@ -69,32 +72,14 @@ export async function detectProvider(
   );
 }
 
-/** What a pod target resolves to on its node. */
-export interface PodSandbox {
-  id: string;
-  /** `/var/run/netns/cni-…`, or `/proc/<pid>/ns/net` when only the pid is known. */
-  netnsPath: string;
-}
-
 /** Raised when a command cannot reach a place: one sentence saying why and what to do. */
 export class KindShellError extends Error {
   override readonly name = 'KindShellError';
 }
 
-interface CrictlPodList {
-  items?: { id?: string; metadata?: { name?: string; namespace?: string }; state?: string }[];
-}
-
-interface CrictlInspect {
-  info?: {
-    pid?: number;
-    runtimeSpec?: { linux?: { namespaces?: { type?: string; path?: string }[] } };
-  };
-}
-
-function parseJson<T>(text: string, what: string): T {
+function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new KindShellError(`${what} did not print JSON.`);
   }
@@ -153,62 +138,27 @@ export class KindNodeShell implements NodeShell {
    * `name` or `namespace/name`; resolved once per shell and cached.
    */
   podSandbox(node: string, pod: string, signal?: AbortSignal): Promise<PodSandbox> {
-    const key = `${node}\u0000${pod}`;
-    let found = this.sandboxes.get(key);
-    if (!found) {
-      found = this.lookUpSandbox(node, pod, signal);
-      this.sandboxes.set(key, found);
-      found.catch(() => this.sandboxes.delete(key));
-    }
-    return found;
+    return cachedPerPod(this.sandboxes, node, pod, async () => {
+      const { id, netnsPath } = await findPodSandbox(
+        {
+          json: async (args, command) =>
+            parseJson((await this.crictl(node, ['crictl', ...args], signal)).stdout, command),
+          error: (message) => new KindShellError(message),
+          noNetns: (id) =>
+            `crictl inspectp ${id} on ${node} names no network namespace for ${pod}; capture on the pod's host-side interface instead.`,
+        },
+        node,
+        pod,
+      );
+      return { id, netnsPath };
+    });
   }
 
-  private async lookUpSandbox(
+  private async crictl(
     node: string,
-    pod: string,
+    argv: readonly string[],
     signal?: AbortSignal,
-  ): Promise<PodSandbox> {
-    const [namespace, name] = pod.includes('/') ? pod.split('/', 2) : [undefined, pod];
-    if (!name) throw new KindShellError(`"${pod}" is not a pod name.`);
-    const listArgv = ['crictl', 'pods', '--name', name, '--state', 'ready', '-o', 'json'];
-    if (namespace) listArgv.push('--namespace', namespace);
-    const list = parseJson<CrictlPodList>(
-      (await this.crictl(node, listArgv, signal)).stdout,
-      'crictl pods',
-    );
-    // --name matches by regular expression; keep the exact name.
-    const items = (list.items ?? []).filter(
-      (i) =>
-        i.metadata?.name === name &&
-        (namespace === undefined || i.metadata?.namespace === namespace),
-    );
-    const first = items[0];
-    if (!first?.id) {
-      throw new KindShellError(
-        `No ready sandbox for pod ${pod} on ${node} (crictl pods found none).`,
-      );
-    }
-    if (items.length > 1) {
-      throw new KindShellError(
-        `Pod name ${name} matches ${items.length} sandboxes on ${node}; give it as namespace/name.`,
-      );
-    }
-    const inspect = parseJson<CrictlInspect>(
-      (await this.crictl(node, ['crictl', 'inspectp', '-o', 'json', first.id], signal)).stdout,
-      'crictl inspectp',
-    );
-    const path = inspect.info?.runtimeSpec?.linux?.namespaces?.find(
-      (n) => n.type === 'network',
-    )?.path;
-    if (path) return { id: first.id, netnsPath: path };
-    const pid = inspect.info?.pid;
-    if (pid !== undefined && pid > 0) return { id: first.id, netnsPath: `/proc/${pid}/ns/net` };
-    throw new KindShellError(
-      `crictl inspectp ${first.id} on ${node} names no network namespace for ${pod}; capture on the pod's host-side interface instead.`,
-    );
-  }
-
-  private async crictl(node: string, argv: string[], signal?: AbortSignal): Promise<RunResult> {
+  ): Promise<RunResult> {
     try {
       return await runTool(this.execArgv(node, argv), { signal, timeoutMs: 20_000 });
     } catch (e) {
