@@ -14,6 +14,7 @@ import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
 import { runTool, startTool, ToolError } from '../exec/runner';
 import type { NodeShell, ShellTarget } from './nodeShell';
 import { cachedPerPod, findPodSandbox, type PodSandbox } from './podSandbox';
+import { killArgv, parsePidLine, RemotePid, withPidPreamble } from './remotePid';
 
 export type { PodSandbox } from './podSandbox';
 
@@ -84,10 +85,6 @@ function parseJson(text: string, what: string): unknown {
     throw new KindShellError(`${what} did not print JSON.`);
   }
 }
-
-// A pid reported by the preamble, on stderr, before the command itself runs.
-const PID_LINE = /^podpath-pid (\d+)$/;
-const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
 
 export class KindNodeShell implements NodeShell {
   readonly kind = 'kind';
@@ -208,12 +205,12 @@ export class KindNodeShell implements NodeShell {
 
   /** Starts the placed argv behind the pid preamble (used by RemoteProcess). */
   startPlaced(node: string, placed: readonly string[], options: RunOptions): ToolProcess {
-    return startTool(this.execArgv(node, ['sh', '-c', PREAMBLE, 'sh', ...placed]), options);
+    return startTool(this.execArgv(node, withPidPreamble(placed)), options);
   }
 
   /** Sends `signal` to a process in the node container (best effort). */
   async signalRemote(node: string, pid: number, signal: NodeJS.Signals): Promise<void> {
-    await runTool(this.execArgv(node, ['kill', '-s', signal.replace(/^SIG/, ''), String(pid)]), {
+    await runTool(this.execArgv(node, killArgv(pid, signal)), {
       timeoutMs: 10_000,
       okExitCodes: [0, 1],
     });
@@ -250,10 +247,7 @@ class RemoteProcess implements ToolProcess {
   readonly argv: readonly string[];
   readonly done: Promise<RunResult>;
   private inner: ToolProcess | undefined;
-  private remotePid: number | undefined;
-  private pendingSignal: NodeJS.Signals | undefined;
-  private readonly shell: KindNodeShell;
-  private readonly node: string;
+  private readonly remote: RemotePid;
 
   constructor(
     shell: KindNodeShell,
@@ -261,8 +255,10 @@ class RemoteProcess implements ToolProcess {
     argv: readonly string[],
     options: RunOptions,
   ) {
-    this.shell = shell;
-    this.node = target.node;
+    this.remote = new RemotePid((pid, sig) => {
+      shell.signalRemote(target.node, pid, sig).catch(() => this.inner?.stop(sig));
+      if (sig === 'SIGKILL') this.inner?.stop('SIGKILL');
+    });
     const full = shell.execArgv(target.node, argv);
     this.argv = full;
     const { signal, ...rest } = options;
@@ -274,10 +270,9 @@ class RemoteProcess implements ToolProcess {
       const inner = shell.startPlaced(target.node, placed, {
         ...rest,
         onStderrLine: (line) => {
-          const m = PID_LINE.exec(line);
-          if (m && this.remotePid === undefined) {
-            this.remotePid = Number(m[1]);
-            if (this.pendingSignal) this.stop(this.pendingSignal);
+          const pid = this.remote.pid === undefined ? parsePidLine(line) : undefined;
+          if (pid !== undefined) {
+            this.remote.reported(pid);
             return;
           }
           rest.onStderrLine?.(line);
@@ -301,13 +296,7 @@ class RemoteProcess implements ToolProcess {
   }
 
   stop(signal: NodeJS.Signals = 'SIGINT'): void {
-    if (this.remotePid === undefined) {
-      // Not started yet (or the preamble has not spoken): signal it as soon as it has.
-      this.pendingSignal = signal;
-      return;
-    }
-    const pid = this.remotePid;
-    this.shell.signalRemote(this.node, pid, signal).catch(() => this.inner?.stop(signal));
-    if (signal === 'SIGKILL') this.inner?.stop('SIGKILL');
+    // Not started yet (or the preamble has not spoken): signalled as soon as it has.
+    this.remote.signal(signal);
   }
 }

@@ -33,6 +33,7 @@ import { KubeError } from '../kube/kubeClient';
 import type { NodeShell, ShellTarget } from './nodeShell';
 import { OWNER_LABEL, type NodeShellConsentRequest } from './nodeShellConsent';
 import { cachedPerPod, findPodSandbox, type PodSandbox } from './podSandbox';
+import { killArgv, parsePidLine, RemotePid, withPidPreamble } from './remotePid';
 
 export { nodeShellConsentText, OWNER_LABEL } from './nodeShellConsent';
 export type { NodeShellConsentRequest } from './nodeShellConsent';
@@ -227,8 +228,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-const PID_LINE = /^podpath-pid (\d+)$/;
-const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
 const MAX_STDERR = 64 * 1024;
 
 /** Line splitter that also keeps (some of) the text. */
@@ -556,7 +555,7 @@ export class PodNodeShell implements NodeShell {
     const started = Date.now();
     const display = [`node-shell@${node}`, ...argv];
     const tracked = options.tracked === true || options.onPid !== undefined;
-    const command = tracked ? ['sh', '-c', PREAMBLE, 'sh', ...argv] : [...argv];
+    const command = tracked ? withPidPreamble(argv) : [...argv];
     let remotePid: number | undefined;
     const pod = await this.podFor(node, options.signal);
     const controller = new AbortController();
@@ -574,10 +573,10 @@ export class PodNodeShell implements NodeShell {
     const stderrSink = new LineSink(
       (line) => {
         if (!pidSeen) {
-          const m = PID_LINE.exec(line);
-          if (m) {
+          const pid = parsePidLine(line);
+          if (pid !== undefined) {
             pidSeen = true;
-            remotePid = Number(m[1]);
+            remotePid = pid;
             options.onPid?.(remotePid);
             return false;
           }
@@ -700,7 +699,7 @@ export class PodNodeShell implements NodeShell {
 
   /** Sends `signal` to a process on `node` with a second exec (best effort). */
   async signalRemote(node: string, pid: number, signal: NodeJS.Signals): Promise<void> {
-    await this.exec(node, ['kill', '-s', signal.replace(/^SIG/, ''), String(pid)], {
+    await this.exec(node, killArgv(pid, signal), {
       timeoutMs: 15_000,
       okExitCodes: [0, 1],
     });
@@ -712,11 +711,8 @@ class PodProcess implements ToolProcess {
   readonly argv: readonly string[];
   readonly done: Promise<RunResult>;
   readonly spawned: Promise<number | undefined>;
-  private remotePid: number | undefined;
-  private pendingSignal: NodeJS.Signals | undefined;
+  private readonly remote: RemotePid;
   private stopRequested = false;
-  private readonly shell: PodNodeShell;
-  private readonly node: string;
 
   constructor(
     shell: PodNodeShell,
@@ -724,8 +720,9 @@ class PodProcess implements ToolProcess {
     argv: readonly string[],
     options: RunOptions,
   ) {
-    this.shell = shell;
-    this.node = target.node;
+    this.remote = new RemotePid((pid, sig) => {
+      shell.signalRemote(target.node, pid, sig).catch(() => undefined);
+    });
     const shown = [`node-shell@${target.node}`, ...argv];
     this.argv = shown;
     const { signal, ...rest } = options;
@@ -743,9 +740,8 @@ class PodProcess implements ToolProcess {
           placed,
           rest,
           (pid) => {
-            this.remotePid = pid;
             markSpawned(pid);
-            if (this.pendingSignal) this.stop(this.pendingSignal);
+            this.remote.reported(pid);
           },
           () => this.stopRequested,
         );
@@ -761,16 +757,12 @@ class PodProcess implements ToolProcess {
 
   /** The remote pid (on the node, hostPID), once the preamble has reported it. */
   get pid(): number | undefined {
-    return this.remotePid;
+    return this.remote.pid;
   }
 
   stop(signal: NodeJS.Signals = 'SIGINT'): void {
     this.stopRequested = true;
-    if (this.remotePid === undefined) {
-      this.pendingSignal = signal;
-      return;
-    }
-    this.shell.signalRemote(this.node, this.remotePid, signal).catch(() => undefined);
+    this.remote.signal(signal);
   }
 }
 
