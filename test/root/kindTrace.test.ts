@@ -13,7 +13,6 @@ import { findLab } from '../../src/core/labs/catalog';
 import type { LabDefinition } from '../../src/core/labs/catalog';
 import { buildLivePlan } from '../../src/core/datapath/livePlan';
 import type { NodeStateDump } from '../../src/core/datapath/livePlan';
-import { runTool } from '../../src/platform/exec/runner';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
 import type { LabTopology } from '../../src/platform/netns/labBuild';
@@ -24,6 +23,7 @@ import { analyzeCaptureFiles } from '../../src/platform/capture/analyzeFiles';
 import { KindNodeShell } from '../../src/platform/shells/kindShell';
 import { readNodeState, readPodLinks } from '../../src/platform/shells/nodeState';
 import type { AnalysisReport } from '../../src/core/hops/types';
+import { tcpdumpsIn } from '../support/labProcesses';
 
 const STAND_IN = join(__dirname, '..', 'support', 'kindStandIn');
 const CLUSTER = 'podpath-lab';
@@ -172,24 +172,6 @@ async function kindTrace(labId: string, options: { cancel?: boolean } = {}) {
     await teardownLab(topology);
     assert.deepEqual(left, [], 'no tcpdump left running in the lab');
   }
-}
-
-/** tcpdump processes in the lab's namespaces (`ip netns pids`, then their command names). */
-async function tcpdumpsIn(topology: LabTopology): Promise<string[]> {
-  // Stopping is asynchronous (a second exec sends the signal): give it a moment.
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const found: string[] = [];
-    for (const ns of topology.namespaces) {
-      const pids = (await runTool(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
-      for (const pid of pids) {
-        const comm = await runTool(['cat', `/proc/${pid}/comm`], { okExitCodes: [0, 1] });
-        if (comm.stdout.trim() === 'tcpdump') found.push(`${ns}:${pid}`);
-      }
-    }
-    if (found.length === 0) return found;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return ['still running after 5 s'];
 }
 
 for (const [labId, hopCount] of [

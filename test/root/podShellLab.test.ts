@@ -14,7 +14,6 @@ import { buildLivePlan } from '../../src/core/datapath/livePlan';
 import type { NodeStateDump } from '../../src/core/datapath/livePlan';
 import { runTool } from '../../src/platform/exec/runner';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
-import type { LabTopology } from '../../src/platform/netns/labBuild';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
 import { hopTarget } from '../../src/platform/labs/labRunner';
 import { captureHops } from '../../src/platform/capture/captureSession';
@@ -24,29 +23,13 @@ import { readNodeState, readPodLinks } from '../../src/platform/shells/nodeState
 import { createPodNodeShell } from '../../src/platform/shells/podShell';
 import { ClusterClient, loadKubeConfigSet } from '../../src/platform/kube/kubeClient';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
+import { tcpdumpsIn } from '../support/labProcesses';
 
 const NODE_NAMES: Record<string, string> = { nodeA: 'lab-node-a', nodeB: 'lab-node-b' };
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-/** tcpdump processes in the lab's namespaces (`ip netns pids`, then their command names). */
-async function tcpdumpsIn(topology: LabTopology): Promise<string[]> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const found: string[] = [];
-    for (const ns of topology.namespaces) {
-      const pids = (await runTool(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
-      for (const pid of pids) {
-        const comm = await runTool(['cat', `/proc/${pid}/comm`], { okExitCodes: [0, 1] });
-        if (comm.stdout.trim() === 'tcpdump') found.push(`${ns}:${pid}`);
-      }
-    }
-    if (found.length === 0) return found;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return ['still running after 5 s'];
-}
 
 test('flannel-vxlan through PodNodeShell: node state, every hop captured, a pcap streamed back, nothing left', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('labs need root (network namespaces, tcpdump)');

@@ -26,6 +26,7 @@ import type { TraceResult, TraceTimings } from '../../src/platform/trace/podTrac
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import type { Certificates } from '../support/kubeApiStandIn';
 import { LAB_CLUSTER, kindStandInMapping, labClusterObjects } from '../support/labClusterObjects';
+import { tcpdumpsIn } from '../support/labProcesses';
 
 const ROOT = join(__dirname, '..', '..');
 const STAND_IN = join(__dirname, '..', 'support', 'kindStandIn');
@@ -111,24 +112,6 @@ async function withCluster<T>(
     await teardownLab(topology);
     assert.deepEqual(left, [], 'no tcpdump left running in the lab');
   }
-}
-
-/** tcpdump processes in the lab's namespaces (`ip netns pids`, then their command names). */
-async function tcpdumpsIn(topology: LabTopology): Promise<string[]> {
-  // Stopping is asynchronous (a second exec sends the signal): give it a moment.
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const found: string[] = [];
-    for (const ns of topology.namespaces) {
-      const pids = (await runTool(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean);
-      for (const pid of pids) {
-        const comm = await runTool(['cat', `/proc/${pid}/comm`], { okExitCodes: [0, 1] });
-        if (comm.stdout.trim() === 'tcpdump') found.push(`${ns}:${pid}`);
-      }
-    }
-    if (found.length === 0) return found;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return ['still running after 5 s'];
 }
 
 /** The per-hop facts both runs must agree on; hop names lose the node part (kind names differ). */

@@ -13,6 +13,10 @@
 import type { RunOptions, RunResult, ToolProcess } from '../exec/runner';
 import { runTool, startTool, ToolError } from '../exec/runner';
 import type { NodeShell, ShellTarget } from './nodeShell';
+import { cachedPerPod, findPodSandbox, type PodSandbox } from './podSandbox';
+import { killArgv, parsePidLine, RemotePid, withPidPreamble } from './remotePid';
+
+export type { PodSandbox } from './podSandbox';
 
 export type ContainerProvider = 'docker' | 'podman' | 'nerdctl';
 
@@ -69,40 +73,18 @@ export async function detectProvider(
   );
 }
 
-/** What a pod target resolves to on its node. */
-export interface PodSandbox {
-  id: string;
-  /** `/var/run/netns/cni-…`, or `/proc/<pid>/ns/net` when only the pid is known. */
-  netnsPath: string;
-}
-
 /** Raised when a command cannot reach a place: one sentence saying why and what to do. */
 export class KindShellError extends Error {
   override readonly name = 'KindShellError';
 }
 
-interface CrictlPodList {
-  items?: { id?: string; metadata?: { name?: string; namespace?: string }; state?: string }[];
-}
-
-interface CrictlInspect {
-  info?: {
-    pid?: number;
-    runtimeSpec?: { linux?: { namespaces?: { type?: string; path?: string }[] } };
-  };
-}
-
-function parseJson<T>(text: string, what: string): T {
+function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new KindShellError(`${what} did not print JSON.`);
   }
 }
-
-// A pid reported by the preamble, on stderr, before the command itself runs.
-const PID_LINE = /^podpath-pid (\d+)$/;
-const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
 
 export class KindNodeShell implements NodeShell {
   readonly kind = 'kind';
@@ -153,62 +135,27 @@ export class KindNodeShell implements NodeShell {
    * `name` or `namespace/name`; resolved once per shell and cached.
    */
   podSandbox(node: string, pod: string, signal?: AbortSignal): Promise<PodSandbox> {
-    const key = `${node}\u0000${pod}`;
-    let found = this.sandboxes.get(key);
-    if (!found) {
-      found = this.lookUpSandbox(node, pod, signal);
-      this.sandboxes.set(key, found);
-      found.catch(() => this.sandboxes.delete(key));
-    }
-    return found;
+    return cachedPerPod(this.sandboxes, node, pod, async () => {
+      const { id, netnsPath } = await findPodSandbox(
+        {
+          json: async (args, command) =>
+            parseJson((await this.crictl(node, ['crictl', ...args], signal)).stdout, command),
+          error: (message) => new KindShellError(message),
+          noNetns: (id) =>
+            `crictl inspectp ${id} on ${node} names no network namespace for ${pod}; capture on the pod's host-side interface instead.`,
+        },
+        node,
+        pod,
+      );
+      return { id, netnsPath };
+    });
   }
 
-  private async lookUpSandbox(
+  private async crictl(
     node: string,
-    pod: string,
+    argv: readonly string[],
     signal?: AbortSignal,
-  ): Promise<PodSandbox> {
-    const [namespace, name] = pod.includes('/') ? pod.split('/', 2) : [undefined, pod];
-    if (!name) throw new KindShellError(`"${pod}" is not a pod name.`);
-    const listArgv = ['crictl', 'pods', '--name', name, '--state', 'ready', '-o', 'json'];
-    if (namespace) listArgv.push('--namespace', namespace);
-    const list = parseJson<CrictlPodList>(
-      (await this.crictl(node, listArgv, signal)).stdout,
-      'crictl pods',
-    );
-    // --name matches by regular expression; keep the exact name.
-    const items = (list.items ?? []).filter(
-      (i) =>
-        i.metadata?.name === name &&
-        (namespace === undefined || i.metadata?.namespace === namespace),
-    );
-    const first = items[0];
-    if (!first?.id) {
-      throw new KindShellError(
-        `No ready sandbox for pod ${pod} on ${node} (crictl pods found none).`,
-      );
-    }
-    if (items.length > 1) {
-      throw new KindShellError(
-        `Pod name ${name} matches ${items.length} sandboxes on ${node}; give it as namespace/name.`,
-      );
-    }
-    const inspect = parseJson<CrictlInspect>(
-      (await this.crictl(node, ['crictl', 'inspectp', '-o', 'json', first.id], signal)).stdout,
-      'crictl inspectp',
-    );
-    const path = inspect.info?.runtimeSpec?.linux?.namespaces?.find(
-      (n) => n.type === 'network',
-    )?.path;
-    if (path) return { id: first.id, netnsPath: path };
-    const pid = inspect.info?.pid;
-    if (pid !== undefined && pid > 0) return { id: first.id, netnsPath: `/proc/${pid}/ns/net` };
-    throw new KindShellError(
-      `crictl inspectp ${first.id} on ${node} names no network namespace for ${pod}; capture on the pod's host-side interface instead.`,
-    );
-  }
-
-  private async crictl(node: string, argv: string[], signal?: AbortSignal): Promise<RunResult> {
+  ): Promise<RunResult> {
     try {
       return await runTool(this.execArgv(node, argv), { signal, timeoutMs: 20_000 });
     } catch (e) {
@@ -258,12 +205,12 @@ export class KindNodeShell implements NodeShell {
 
   /** Starts the placed argv behind the pid preamble (used by RemoteProcess). */
   startPlaced(node: string, placed: readonly string[], options: RunOptions): ToolProcess {
-    return startTool(this.execArgv(node, ['sh', '-c', PREAMBLE, 'sh', ...placed]), options);
+    return startTool(this.execArgv(node, withPidPreamble(placed)), options);
   }
 
   /** Sends `signal` to a process in the node container (best effort). */
   async signalRemote(node: string, pid: number, signal: NodeJS.Signals): Promise<void> {
-    await runTool(this.execArgv(node, ['kill', '-s', signal.replace(/^SIG/, ''), String(pid)]), {
+    await runTool(this.execArgv(node, killArgv(pid, signal)), {
       timeoutMs: 10_000,
       okExitCodes: [0, 1],
     });
@@ -300,10 +247,7 @@ class RemoteProcess implements ToolProcess {
   readonly argv: readonly string[];
   readonly done: Promise<RunResult>;
   private inner: ToolProcess | undefined;
-  private remotePid: number | undefined;
-  private pendingSignal: NodeJS.Signals | undefined;
-  private readonly shell: KindNodeShell;
-  private readonly node: string;
+  private readonly remote: RemotePid;
 
   constructor(
     shell: KindNodeShell,
@@ -311,8 +255,10 @@ class RemoteProcess implements ToolProcess {
     argv: readonly string[],
     options: RunOptions,
   ) {
-    this.shell = shell;
-    this.node = target.node;
+    this.remote = new RemotePid((pid, sig) => {
+      shell.signalRemote(target.node, pid, sig).catch(() => this.inner?.stop(sig));
+      if (sig === 'SIGKILL') this.inner?.stop('SIGKILL');
+    });
     const full = shell.execArgv(target.node, argv);
     this.argv = full;
     const { signal, ...rest } = options;
@@ -324,10 +270,9 @@ class RemoteProcess implements ToolProcess {
       const inner = shell.startPlaced(target.node, placed, {
         ...rest,
         onStderrLine: (line) => {
-          const m = PID_LINE.exec(line);
-          if (m && this.remotePid === undefined) {
-            this.remotePid = Number(m[1]);
-            if (this.pendingSignal) this.stop(this.pendingSignal);
+          const pid = this.remote.pid === undefined ? parsePidLine(line) : undefined;
+          if (pid !== undefined) {
+            this.remote.reported(pid);
             return;
           }
           rest.onStderrLine?.(line);
@@ -351,13 +296,7 @@ class RemoteProcess implements ToolProcess {
   }
 
   stop(signal: NodeJS.Signals = 'SIGINT'): void {
-    if (this.remotePid === undefined) {
-      // Not started yet (or the preamble has not spoken): signal it as soon as it has.
-      this.pendingSignal = signal;
-      return;
-    }
-    const pid = this.remotePid;
-    this.shell.signalRemote(this.node, pid, signal).catch(() => this.inner?.stop(signal));
-    if (signal === 'SIGKILL') this.inner?.stop('SIGKILL');
+    // Not started yet (or the preamble has not spoken): signalled as soon as it has.
+    this.remote.signal(signal);
   }
 }

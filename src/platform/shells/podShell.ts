@@ -10,10 +10,10 @@
  * - `imageTools` (default tcpdump, which most nodes do not ship) run from the pod's own image;
  *   hostNetwork already puts them in the node's network namespace;
  * - inside pod P's network namespace: the sandbox's netns path comes from the host's
- *   `crictl pods` / `crictl inspectp` (as KindNodeShell finds it) and the argv runs behind
- *   `nsenter --net=<path>`; an image tool reaches the host's path through `/proc/1/root`
- *   (or `/proc/<sandbox pid>/ns/net`). Where the node has no crictl or names no namespace, the
- *   error says to capture on the pod's host-side interface instead.
+ *   `crictl pods` / `crictl inspectp` (findPodSandbox, shared with KindNodeShell) and the
+ *   argv runs behind `nsenter --net=<path>`; an image tool reaches the host's path through
+ *   `/proc/1/root` (or `/proc/<sandbox pid>/ns/net`). Where the node has no crictl or names no
+ *   namespace, the error says to capture on the pod's host-side interface instead.
  *
  * An exec does not pass signals on, and closing it leaves the command running in the pod: a
  * long-running command (`start`) starts behind a `sh` preamble that reports its pid on
@@ -32,6 +32,8 @@ import type { ClusterClient, ExecOutcome } from '../kube/kubeClient';
 import { KubeError } from '../kube/kubeClient';
 import type { NodeShell, ShellTarget } from './nodeShell';
 import { OWNER_LABEL, type NodeShellConsentRequest } from './nodeShellConsent';
+import { cachedPerPod, findPodSandbox, type PodSandbox } from './podSandbox';
+import { killArgv, parsePidLine, RemotePid, withPidPreamble } from './remotePid';
 
 export { nodeShellConsentText, OWNER_LABEL } from './nodeShellConsent';
 export type { NodeShellConsentRequest } from './nodeShellConsent';
@@ -226,19 +228,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-interface CrictlPodList {
-  items?: { id?: string; metadata?: { name?: string; namespace?: string } }[];
-}
-
-interface CrictlInspect {
-  info?: {
-    pid?: number;
-    runtimeSpec?: { linux?: { namespaces?: { type?: string; path?: string }[] } };
-  };
-}
-
-const PID_LINE = /^podpath-pid (\d+)$/;
-const PREAMBLE = 'echo "podpath-pid $$" >&2; exec "$@"';
 const MAX_STDERR = 64 * 1024;
 
 /** Line splitter that also keeps (some of) the text. */
@@ -302,7 +291,7 @@ export class PodNodeShell implements NodeShell {
   /** Every pod this shell created, whatever became of it. */
   private readonly created = new Set<string>();
   private readonly consented = new Set<string>();
-  private readonly sandboxes = new Map<string, Promise<{ path: string; pid?: number }>>();
+  private readonly sandboxes = new Map<string, Promise<PodSandbox>>();
   private disposed = false;
 
   constructor(options: PodNodeShellOptions) {
@@ -492,76 +481,38 @@ export class PodNodeShell implements NodeShell {
   }
 
   /** The pod sandbox's network namespace on `node`, from the host's crictl. */
-  private podSandbox(node: string, pod: string, signal?: AbortSignal) {
-    const key = `${node}\u0000${pod}`;
-    let found = this.sandboxes.get(key);
-    if (!found) {
-      found = this.lookUpSandbox(node, pod, signal);
-      this.sandboxes.set(key, found);
-      found.catch(() => this.sandboxes.delete(key));
-    }
-    return found;
-  }
-
-  private async lookUpSandbox(
-    node: string,
-    pod: string,
-    signal?: AbortSignal,
-  ): Promise<{ path: string; pid?: number }> {
-    const [namespace, name] = pod.includes('/') ? pod.split('/', 2) : [undefined, pod];
-    if (!name) throw new PodShellError('netns', `"${pod}" is not a pod name.`);
-    const crictl = async (argv: string[]): Promise<unknown> => {
-      const r = await this.exec(node, [...HOST_PREFIX, 'crictl', ...argv], {
-        signal,
-        timeoutMs: 20_000,
-        okExitCodes: [0, 1, 126, 127],
-      });
-      if (r.exitCode !== 0) {
-        const why = r.stderr.trim().split('\n')[0] ?? '';
-        throw new PodShellError(
-          'netns',
-          /not found|No such file|failed to execute/i.test(why)
-            ? `${node} has no crictl, so the network namespace of pod ${pod} cannot be found there; capture on the pod's host-side interface instead.`
-            : `crictl on ${node} failed (${why || `exit ${r.exitCode}`}); capture on the pod's host-side interface instead.`,
-        );
-      }
-      try {
-        return JSON.parse(r.stdout) as unknown;
-      } catch {
-        throw new PodShellError('netns', `crictl on ${node} did not print JSON.`);
-      }
-    };
-    const listArgv = ['pods', '--name', name, '--state', 'ready', '-o', 'json'];
-    if (namespace) listArgv.push('--namespace', namespace);
-    const list = (await crictl(listArgv)) as CrictlPodList;
-    const items = (list.items ?? []).filter(
-      (i) =>
-        i.metadata?.name === name &&
-        (namespace === undefined || i.metadata?.namespace === namespace),
-    );
-    const first = items[0];
-    if (!first?.id) {
-      throw new PodShellError(
-        'netns',
-        `No ready sandbox for pod ${pod} on ${node} (crictl pods found none).`,
-      );
-    }
-    if (items.length > 1) {
-      throw new PodShellError(
-        'netns',
-        `Pod name ${name} matches ${items.length} sandboxes on ${node}; give it as namespace/name.`,
-      );
-    }
-    const inspect = (await crictl(['inspectp', '-o', 'json', first.id])) as CrictlInspect;
-    const path = inspect.info?.runtimeSpec?.linux?.namespaces?.find(
-      (n) => n.type === 'network',
-    )?.path;
-    const pid = inspect.info?.pid;
-    if (path) return { path, pid: pid && pid > 0 ? pid : undefined };
-    if (pid !== undefined && pid > 0) return { path: `/proc/${pid}/ns/net`, pid };
-    throw new PodShellError(
-      'netns',
-      `crictl inspectp on ${node} names no network namespace for pod ${pod}; capture on the pod's host-side interface instead.`,
+  private podSandbox(node: string, pod: string, signal?: AbortSignal): Promise<PodSandbox> {
+    return cachedPerPod(this.sandboxes, node, pod, () =>
+      findPodSandbox(
+        {
+          json: async (args) => {
+            const r = await this.exec(node, [...HOST_PREFIX, 'crictl', ...args], {
+              signal,
+              timeoutMs: 20_000,
+              okExitCodes: [0, 1, 126, 127],
+            });
+            if (r.exitCode !== 0) {
+              const why = r.stderr.trim().split('\n')[0] ?? '';
+              throw new PodShellError(
+                'netns',
+                /not found|No such file|failed to execute/i.test(why)
+                  ? `${node} has no crictl, so the network namespace of pod ${pod} cannot be found there; capture on the pod's host-side interface instead.`
+                  : `crictl on ${node} failed (${why || `exit ${r.exitCode}`}); capture on the pod's host-side interface instead.`,
+              );
+            }
+            try {
+              return JSON.parse(r.stdout) as unknown;
+            } catch {
+              throw new PodShellError('netns', `crictl on ${node} did not print JSON.`);
+            }
+          },
+          error: (message) => new PodShellError('netns', message),
+          noNetns: () =>
+            `crictl inspectp on ${node} names no network namespace for pod ${pod}; capture on the pod's host-side interface instead.`,
+        },
+        node,
+        pod,
+      ),
     );
   }
 
@@ -575,15 +526,15 @@ export class PodNodeShell implements NodeShell {
     const fromImage = this.imageTools.has(argv[0] ?? '');
     if (target.pod === undefined) return fromImage ? [...argv] : [...HOST_PREFIX, ...argv];
     const sandbox = await this.podSandbox(target.node, target.pod, signal);
-    if (!fromImage) return [...HOST_PREFIX, 'nsenter', `--net=${sandbox.path}`, ...argv];
+    if (!fromImage) return [...HOST_PREFIX, 'nsenter', `--net=${sandbox.netnsPath}`, ...argv];
     // The image's mount namespace does not see the host's /run/netns: use the sandbox's pid
     // (hostPID shares the node's /proc), else the path through pid 1's root.
     const path =
       sandbox.pid !== undefined
         ? `/proc/${sandbox.pid}/ns/net`
-        : sandbox.path.startsWith('/proc/')
-          ? sandbox.path
-          : `${this.options.hostRoot ?? '/proc/1/root'}${sandbox.path}`;
+        : sandbox.netnsPath.startsWith('/proc/')
+          ? sandbox.netnsPath
+          : `${this.options.hostRoot ?? '/proc/1/root'}${sandbox.netnsPath}`;
     return ['nsenter', `--net=${path}`, ...argv];
   }
 
@@ -604,7 +555,7 @@ export class PodNodeShell implements NodeShell {
     const started = Date.now();
     const display = [`node-shell@${node}`, ...argv];
     const tracked = options.tracked === true || options.onPid !== undefined;
-    const command = tracked ? ['sh', '-c', PREAMBLE, 'sh', ...argv] : [...argv];
+    const command = tracked ? withPidPreamble(argv) : [...argv];
     let remotePid: number | undefined;
     const pod = await this.podFor(node, options.signal);
     const controller = new AbortController();
@@ -622,10 +573,10 @@ export class PodNodeShell implements NodeShell {
     const stderrSink = new LineSink(
       (line) => {
         if (!pidSeen) {
-          const m = PID_LINE.exec(line);
-          if (m) {
+          const pid = parsePidLine(line);
+          if (pid !== undefined) {
             pidSeen = true;
-            remotePid = Number(m[1]);
+            remotePid = pid;
             options.onPid?.(remotePid);
             return false;
           }
@@ -748,7 +699,7 @@ export class PodNodeShell implements NodeShell {
 
   /** Sends `signal` to a process on `node` with a second exec (best effort). */
   async signalRemote(node: string, pid: number, signal: NodeJS.Signals): Promise<void> {
-    await this.exec(node, ['kill', '-s', signal.replace(/^SIG/, ''), String(pid)], {
+    await this.exec(node, killArgv(pid, signal), {
       timeoutMs: 15_000,
       okExitCodes: [0, 1],
     });
@@ -760,11 +711,8 @@ class PodProcess implements ToolProcess {
   readonly argv: readonly string[];
   readonly done: Promise<RunResult>;
   readonly spawned: Promise<number | undefined>;
-  private remotePid: number | undefined;
-  private pendingSignal: NodeJS.Signals | undefined;
+  private readonly remote: RemotePid;
   private stopRequested = false;
-  private readonly shell: PodNodeShell;
-  private readonly node: string;
 
   constructor(
     shell: PodNodeShell,
@@ -772,8 +720,9 @@ class PodProcess implements ToolProcess {
     argv: readonly string[],
     options: RunOptions,
   ) {
-    this.shell = shell;
-    this.node = target.node;
+    this.remote = new RemotePid((pid, sig) => {
+      shell.signalRemote(target.node, pid, sig).catch(() => undefined);
+    });
     const shown = [`node-shell@${target.node}`, ...argv];
     this.argv = shown;
     const { signal, ...rest } = options;
@@ -791,9 +740,8 @@ class PodProcess implements ToolProcess {
           placed,
           rest,
           (pid) => {
-            this.remotePid = pid;
             markSpawned(pid);
-            if (this.pendingSignal) this.stop(this.pendingSignal);
+            this.remote.reported(pid);
           },
           () => this.stopRequested,
         );
@@ -809,16 +757,12 @@ class PodProcess implements ToolProcess {
 
   /** The remote pid (on the node, hostPID), once the preamble has reported it. */
   get pid(): number | undefined {
-    return this.remotePid;
+    return this.remote.pid;
   }
 
   stop(signal: NodeJS.Signals = 'SIGINT'): void {
     this.stopRequested = true;
-    if (this.remotePid === undefined) {
-      this.pendingSignal = signal;
-      return;
-    }
-    this.shell.signalRemote(this.node, this.remotePid, signal).catch(() => undefined);
+    this.remote.signal(signal);
   }
 }
 
