@@ -12,7 +12,6 @@
 // timings the extension logged are printed. Needs root (skips with the reason otherwise).
 // Run: npm run package, then under `flock /tmp/pp-lab.lock flock /tmp/pp-workbench.lock`.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -36,6 +35,7 @@ import type { LabTopology } from '../../src/platform/netns/labBuild';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { LAB_CLUSTER, kindStandInMapping, labClusterObjects } from '../support/labClusterObjects';
+import { tcpdumpsIn } from '../support/labProcesses';
 
 const repoRoot = resolve(process.env['PODPATH_REPO_ROOT'] ?? join(__dirname, '..', '..'));
 const workspace = join(repoRoot, 'test', 'fixtures', 'workspace');
@@ -95,17 +95,6 @@ function panel(p: Page): FrameLocator {
 async function shownTimings(p: Page): Promise<string | undefined> {
   const notes = (await panel(p).locator('main').textContent({ timeout: 1_000 })) ?? '';
   return /Timings: .*?; total [\d.]+ m?s\./.exec(notes)?.[0];
-}
-
-/** tcpdump processes running on this machine (the lab's captures run here). */
-function tcpdumps(): string[] {
-  try {
-    return execFileSync('pgrep', ['-a', '-x', 'tcpdump'], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
 }
 
 /**
@@ -332,11 +321,9 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
         .first()
         .click();
       await progress.waitFor({ state: 'hidden', timeout: 30_000 });
-      await until('every capture to stop', 15_000, async () => {
-        const left = tcpdumps();
-        if (left.length > 0) throw new Error(`tcpdump still running: ${left.join(' | ')}`);
-        return true;
-      });
+      const lab2 = topology;
+      assert.ok(lab2);
+      assert.deepEqual(await tcpdumpsIn(lab2), [], 'a tcpdump is still running in the lab');
       // Nothing new is drawn: the panel still shows the first trace, and no error is shown.
       await new Promise((r) => setTimeout(r, 2_000));
       assert.equal(await shownTimings(p), before);
