@@ -87,3 +87,25 @@ async function closes(menu: Locator, ms: number): Promise<boolean> {
     .then(() => true)
     .catch(() => false);
 }
+
+/**
+ * Expands the sidebar view `name` (e.g. "Clusters") and collapses each view in `collapse`
+ * (room for a deep tree); returns the view's pane. The view container must be shown.
+ */
+export async function showView(
+  p: Page,
+  name: string,
+  collapse: readonly string[] = [],
+): Promise<Locator> {
+  const sidebar = p.locator('.part.sidebar');
+  const titled = (n: string): RegExp => new RegExp(`^${n}`, 'i');
+  const header = sidebar.locator('.pane-header', { hasText: titled(name) }).first();
+  await header.waitFor({ state: 'visible' });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  for (const other of collapse) {
+    const h = sidebar.locator('.pane-header', { hasText: titled(other) }).first();
+    if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
+  }
+  // `has` is relative to the pane: a locator rooted at the page, not at the sidebar.
+  return sidebar.locator('.pane', { has: p.locator('.pane-header', { hasText: titled(name) }) });
+}

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } fr
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
 export const codeServerVersion = process.env['CODE_SERVER_VERSION'] ?? '4.100.3';
@@ -330,4 +330,50 @@ export function writeCounts(repoRoot: string, counts: StageCounts): void {
   const dir = join(repoRoot, 'test-results', 'counts');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${counts.stage}.json`), JSON.stringify(counts, null, 2) + '\n');
+}
+
+/** A workbench a UI test drives: code-server with the VSIX installed, and Chromium on it. */
+export interface OpenWorkbench {
+  server: CodeServer;
+  browser: BrowserContext;
+  page: Page;
+}
+
+/**
+ * Installs the VSIX into the scratch profile, starts code-server on `workspace` (logging to
+ * logFile, with `env` added to its environment) and opens the workbench in Chromium (pages
+ * wait 30 s by default). Whatever started is stopped again if a later step fails.
+ */
+export async function openWorkbench(options: {
+  bin: string;
+  scratch: Scratch;
+  vsix: string;
+  workspace: string;
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<OpenWorkbench> {
+  installVsix(options.bin, options.scratch, options.vsix);
+  const server = await startCodeServer(options);
+  let browser: BrowserContext | undefined;
+  try {
+    browser = await launchBrowser(options.scratch);
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(30_000);
+    await page.goto(workbenchUrl(server, options.workspace), { timeout: 60_000 });
+    return { server, browser, page };
+  } catch (err) {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Closes the browser, stops code-server and removes the scratch folder (each if there). */
+export async function closeWorkbench(
+  open: Partial<OpenWorkbench> | undefined,
+  scratch: Scratch | undefined,
+): Promise<void> {
+  await open?.browser?.close().catch(() => undefined);
+  await open?.server?.stop();
+  if (scratch) removeScratch(scratch);
 }

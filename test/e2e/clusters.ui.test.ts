@@ -10,18 +10,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
-import { expand, row, until } from '../../scripts/e2e/ui';
+import type { Page } from 'playwright-core';
+import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
+import { expand, row, until, showView } from '../../scripts/e2e/ui';
 import {
+  closeWorkbench,
   ensureCodeServer,
-  installVsix,
-  launchBrowser,
   makeScratch,
-  removeScratch,
-  startCodeServer,
+  openWorkbench,
   watchdog,
-  workbenchUrl,
 } from '../../scripts/e2e/workbench';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { k3sFlannelObjects, kindCalicoObjects } from '../support/kubeFixtures';
@@ -37,8 +34,7 @@ const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')
 const vsix = join(repoRoot, `podpath-${manifest.version}.vsix`);
 
 let scratch: Scratch | undefined;
-let server: CodeServer | undefined;
-let browser: BrowserContext | undefined;
+let wb: OpenWorkbench | undefined;
 let page: Page | undefined;
 let flannel: KubeApiStandIn | undefined;
 let calico: KubeApiStandIn | undefined;
@@ -46,8 +42,6 @@ let calico: KubeApiStandIn | undefined;
 const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 300_000), () =>
   console.error('clusters ui: watchdog expired; killing code-server and the browser'),
 );
-
-/** Clicks a collapsed row's twistie to expand it (a click on the label may also select it). */
 
 describe(
   'Clusters view against the API stand-in (code-server + Chromium)',
@@ -70,25 +64,19 @@ describe(
       writeFileSync(b, standInKubeconfig(calico, certs, { token: 't', context: 'kind-ks-cloud' }));
       const bin = ensureCodeServer(repoRoot);
       scratch = makeScratch('ui-clusters');
-      installVsix(bin, scratch, vsix);
-      server = await startCodeServer({
+      wb = await openWorkbench({
         bin,
         scratch,
+        vsix,
         workspace,
         logFile: join(logDir, 'code-server-clusters.log'),
         env: { KUBECONFIG: `${a}:${b}` },
       });
-      browser = await launchBrowser(scratch);
-      const p = browser.pages()[0] ?? (await browser.newPage());
-      p.setDefaultTimeout(30_000);
-      await p.goto(workbenchUrl(server, workspace), { timeout: 60_000 });
-      page = p;
+      page = wb.page;
     });
 
     after(async () => {
-      await browser?.close().catch(() => undefined);
-      await server?.stop();
-      if (scratch) removeScratch(scratch);
+      await closeWorkbench(wb, scratch);
       await flannel?.stop();
       await calico?.stop();
       cancelWatchdog();
@@ -101,19 +89,8 @@ describe(
         const item = p.locator('.activitybar').getByRole('tab', { name: /^Podpath/ });
         await item.waitFor({ state: 'visible', timeout: 90_000 });
         await item.click();
-        const sidebar = p.locator('.part.sidebar');
-        const header = sidebar.locator('.pane-header', { hasText: /^Clusters/i }).first();
-        await header.waitFor({ state: 'visible' });
-        if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
         // Room for the tree: the other views of the container are collapsed.
-        for (const other of [/^Captures/i, /^Datapaths/i, /^Labs/i]) {
-          const h = sidebar.locator('.pane-header', { hasText: other }).first();
-          if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
-        }
-        // `has` is relative to the pane: a locator rooted at the page, not at the sidebar.
-        const view = sidebar.locator('.pane', {
-          has: p.locator('.pane-header', { hasText: /^Clusters/i }),
-        });
+        const view = await showView(p, 'Clusters', ['Captures', 'Datapaths', 'Labs']);
         await row(view, 'kind-ks-cloud').waitFor({ state: 'visible' });
         await expand(row(view, 'k3s-flannel'));
         await until('the context to say connected', 15_000, async () =>
@@ -141,7 +118,7 @@ describe(
             ? true
             : undefined,
         );
-        await sidebar.screenshot({ path: join(shots, 'clusters-tree.png') });
+        await p.locator('.part.sidebar').screenshot({ path: join(shots, 'clusters-tree.png') });
 
         await network.click();
         const frame = p

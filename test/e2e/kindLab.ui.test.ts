@@ -11,18 +11,15 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
-import { until } from '../../scripts/e2e/ui';
+import type { Page } from 'playwright-core';
+import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
+import { until, showView } from '../../scripts/e2e/ui';
 import {
+  closeWorkbench,
   ensureCodeServer,
-  installVsix,
-  launchBrowser,
   makeScratch,
-  removeScratch,
-  startCodeServer,
+  openWorkbench,
   watchdog,
-  workbenchUrl,
 } from '../../scripts/e2e/workbench';
 
 const repoRoot = resolve(process.env['PODPATH_REPO_ROOT'] ?? join(__dirname, '..', '..'));
@@ -40,8 +37,7 @@ const NAME = 'podpath-flannel-vxlan';
 const OFFER = 'Trace pod A → pod B';
 
 let scratch: Scratch | undefined;
-let server: CodeServer | undefined;
-let browser: BrowserContext | undefined;
+let wb: OpenWorkbench | undefined;
 let page: Page | undefined;
 /** A fresh workspace folder per run: the lab's files land in <it>/.podpath/kind/<name>. */
 let workspace = '';
@@ -98,10 +94,10 @@ describe(
       const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
       settings['podpath.kindLab.cniBinDir'] = cniBin;
       writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
-      installVsix(bin, scratch, vsix);
-      server = await startCodeServer({
+      wb = await openWorkbench({
         bin,
         scratch,
+        vsix,
         workspace,
         logFile: join(logDir, 'code-server-kindlab.log'),
         env: {
@@ -115,17 +111,11 @@ describe(
           PP_STANDIN_PAUSE: '0.4',
         },
       });
-      browser = await launchBrowser(scratch);
-      const p = browser.pages()[0] ?? (await browser.newPage());
-      p.setDefaultTimeout(30_000);
-      await p.goto(workbenchUrl(server, workspace), { timeout: 60_000 });
-      page = p;
+      page = wb.page;
     });
 
     after(async () => {
-      await browser?.close().catch(() => undefined);
-      await server?.stop();
-      if (scratch) removeScratch(scratch);
+      await closeWorkbench(wb, scratch);
       cancelWatchdog();
     });
 
@@ -229,17 +219,7 @@ describe(
 
         // The Labs view lists the new lab cluster under "Lab clusters on kind".
         await activity.click();
-        const sidebar = p.locator('.part.sidebar');
-        const header = sidebar.locator('.pane-header', { hasText: /^Labs/i }).first();
-        await header.waitFor({ state: 'visible' });
-        if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-        for (const other of [/^Captures/i, /^Datapaths/i, /^Clusters/i]) {
-          const h = sidebar.locator('.pane-header', { hasText: other }).first();
-          if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
-        }
-        const view: Locator = sidebar.locator('.pane', {
-          has: p.locator('.pane-header', { hasText: /^Labs/i }),
-        });
+        const view = await showView(p, 'Labs', ['Captures', 'Datapaths', 'Clusters']);
         const group = view.locator('.monaco-list-row', { hasText: 'Lab clusters on kind' });
         await group.first().waitFor({ state: 'visible' });
         if ((await group.first().getAttribute('aria-expanded')) === 'false') {

@@ -12,18 +12,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
-import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
-import { chooseFromContextMenu, until } from '../../scripts/e2e/ui';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
+import { chooseFromContextMenu, until, showView } from '../../scripts/e2e/ui';
 import {
+  closeWorkbench,
   ensureCodeServer,
-  installVsix,
-  launchBrowser,
   makeScratch,
-  removeScratch,
-  startCodeServer,
+  openWorkbench,
   watchdog,
-  workbenchUrl,
 } from '../../scripts/e2e/workbench';
 
 // PODPATH_REPO_ROOT: test another checkout (or a packaging experiment) with this file.
@@ -43,8 +40,7 @@ const flannelParticipants = ['podA', 'nodeA', 'nodeB', 'podB'];
 const isRoot = process.getuid?.() === 0;
 
 let scratch: Scratch | undefined;
-let server: CodeServer | undefined;
-let browser: BrowserContext | undefined;
+let wb: OpenWorkbench | undefined;
 let page: Page | undefined;
 
 // Outer bound for everything in this file, whatever hangs inside Playwright.
@@ -75,8 +71,6 @@ async function check(name: string, body: (p: Page) => Promise<void>): Promise<vo
     throw err;
   }
 }
-
-/** Polls until fn returns a value (not undefined) or throws the last reason after ms. */
 
 /** Opens the quick input with F1 (retrying: focus may sit in a webview), typed text replaces it. */
 async function quickInput(p: Page, text: string): Promise<Locator> {
@@ -229,16 +223,6 @@ async function closeAllEditors(p: Page): Promise<void> {
   );
 }
 
-/** The sidebar pane of a Podpath view, expanded. */
-async function openView(p: Page, name: string): Promise<Locator> {
-  const sidebar = p.locator('.part.sidebar');
-  const title = p.locator('.pane-header', { hasText: new RegExp(`^${name}`, 'i') });
-  const header = sidebar.locator('.pane-header', { hasText: new RegExp(`^${name}`, 'i') }).first();
-  await header.waitFor({ state: 'visible' });
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return sidebar.locator('.pane', { has: title });
-}
-
 /**
  * Runs "Analyze capture files…" on a folder through code-server's file dialog and picks the
  * Flannel VXLAN plan; returns once the choice is made (the panel draws afterwards).
@@ -292,26 +276,20 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
     assert.ok(existsSync(vsix), `${vsix} is missing: run npm run package first`);
     const bin = ensureCodeServer(repoRoot);
     scratch = makeScratch('ui');
-    installVsix(bin, scratch, vsix);
-    server = await startCodeServer({
+    wb = await openWorkbench({
       bin,
       scratch,
+      vsix,
       workspace,
       logFile: join(logDir, 'code-server.log'),
       // The Clusters view reads the fixture kubeconfig, as a user's KUBECONFIG.
       env: { KUBECONFIG: join(workspace, 'kubeconfig') },
     });
-    browser = await launchBrowser(scratch);
-    const p = browser.pages()[0] ?? (await browser.newPage());
-    p.setDefaultTimeout(30_000);
-    await p.goto(workbenchUrl(server, workspace), { timeout: 60_000 });
-    page = p;
+    page = wb.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (scratch) removeScratch(scratch);
+    await closeWorkbench(wb, scratch);
     cancelWatchdog();
   });
 
@@ -322,7 +300,7 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
       await item.waitFor({ state: 'visible', timeout: 90_000 });
       await item.click();
       const sidebar = p.locator('.part.sidebar');
-      const clusters = await openView(p, 'Clusters');
+      const clusters = await showView(p, 'Clusters');
       for (const context of ['kind-podpath', 'staging', 'calico-lab']) {
         await clusters
           .locator('.monaco-list-row')
@@ -509,7 +487,7 @@ describe('Podpath in a real workbench (code-server + Chromium)', { timeout: 420_
     }
     return check('lab', async (p) => {
       await closeAllEditors(p);
-      const labs = await openView(p, 'Labs');
+      const labs = await showView(p, 'Labs');
       // The row shows the lab's title and what it builds; "Flannel VXLAN, same node" is another.
       const row = labs
         .locator('.monaco-list-row')

@@ -12,19 +12,17 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
-import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
+import type { FrameLocator, Page } from 'playwright-core';
+import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
+import { showView } from '../../scripts/e2e/ui';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { kindCalicoObjects } from '../support/kubeFixtures';
 import {
+  closeWorkbench,
   ensureCodeServer,
-  installVsix,
-  launchBrowser,
   makeScratch,
-  removeScratch,
-  startCodeServer,
+  openWorkbench,
   watchdog,
-  workbenchUrl,
 } from '../../scripts/e2e/workbench';
 
 const repoRoot = resolve(process.env['PODPATH_REPO_ROOT'] ?? join(__dirname, '..', '..'));
@@ -39,8 +37,7 @@ const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')
 const vsix = join(repoRoot, `podpath-${manifest.version}.vsix`);
 
 let scratch: Scratch | undefined;
-let server: CodeServer | undefined;
-let browser: BrowserContext | undefined;
+let wb: OpenWorkbench | undefined;
 let page: Page | undefined;
 let calico: KubeApiStandIn | undefined;
 
@@ -130,10 +127,10 @@ describe(
         join(workspace, 'rules', 'web-iptables-save.txt'),
         dockerCalls(scratch),
       );
-      installVsix(bin, scratch, vsix);
-      server = await startCodeServer({
+      wb = await openWorkbench({
         bin,
         scratch,
+        vsix,
         workspace,
         logFile: join(logDir, 'code-server-service.log'),
         env: {
@@ -143,10 +140,7 @@ describe(
           VSCODE_CLI: '1',
         },
       });
-      browser = await launchBrowser(scratch);
-      const p = browser.pages()[0] ?? (await browser.newPage());
-      p.setDefaultTimeout(30_000);
-      await p.goto(workbenchUrl(server, workspace), { timeout: 60_000 });
+      const p = wb.page;
       // Ready when the extension has registered its activity-bar item.
       await p
         .locator('.activitybar')
@@ -157,9 +151,7 @@ describe(
     });
 
     after(async () => {
-      await browser?.close().catch(() => undefined);
-      await server?.stop();
-      if (scratch) removeScratch(scratch);
+      await closeWorkbench(wb, scratch);
       await calico?.stop();
       cancelWatchdog();
     });
@@ -227,13 +219,7 @@ describe(
       try {
         const item = p.locator('.activitybar').getByRole('tab', { name: /^Podpath/ });
         await item.click();
-        const sidebar = p.locator('.part.sidebar');
-        const header = sidebar.locator('.pane-header', { hasText: /^Clusters/i }).first();
-        await header.waitFor({ state: 'visible' });
-        if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-        const view = sidebar.locator('.pane', {
-          has: p.locator('.pane-header', { hasText: /^Clusters/i }),
-        });
+        const view = await showView(p, 'Clusters');
         const context = view
           .locator('.monaco-list-row')
           .filter({ hasText: 'kind-ks-cloud' })
@@ -246,7 +232,7 @@ describe(
           .first();
         await network.waitFor({ state: 'visible', timeout: 30_000 });
         // The network detection has settled (the row names kube-proxy's mode).
-        await sidebar
+        await view
           .locator('.monaco-list-row')
           .filter({ hasText: /kube-proxy/ })
           .first()

@@ -15,19 +15,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
-import type { CodeServer, Scratch } from '../../scripts/e2e/workbench';
-import { chooseFromContextMenu, expand, row, until } from '../../scripts/e2e/ui';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
+import { chooseFromContextMenu, expand, row, until, showView } from '../../scripts/e2e/ui';
 import {
+  closeWorkbench,
   codeServerVersion,
   ensureCodeServer,
-  installVsix,
-  launchBrowser,
   makeScratch,
-  removeScratch,
-  startCodeServer,
+  openWorkbench,
   watchdog,
-  workbenchUrl,
 } from '../../scripts/e2e/workbench';
 import { findLab } from '../../src/core/labs/catalog';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
@@ -51,8 +48,7 @@ const LAB = 'flannel-vxlan';
 const CONTEXT = `kind-${LAB_CLUSTER}`;
 
 let scratch: Scratch | undefined;
-let server: CodeServer | undefined;
-let browser: BrowserContext | undefined;
+let wb: OpenWorkbench | undefined;
 let page: Page | undefined;
 let api: KubeApiStandIn | undefined;
 let topology: LabTopology | undefined;
@@ -185,10 +181,10 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
     scratch = makeScratch('ui-trace');
     const mapping = join(scratch.dir, 'kind-standin.json');
     writeFileSync(mapping, JSON.stringify(kindStandInMapping(lab), null, 2));
-    installVsix(bin, scratch, vsix);
-    server = await startCodeServer({
+    wb = await openWorkbench({
       bin,
       scratch,
+      vsix,
       workspace,
       logFile: join(logDir, 'code-server-trace.log'),
       env: {
@@ -200,21 +196,15 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
         VSCODE_CLI: '1',
       },
     });
-    browser = await launchBrowser(scratch);
-    const p = browser.pages()[0] ?? (await browser.newPage());
-    p.setDefaultTimeout(30_000);
-    await p.goto(workbenchUrl(server, workspace), { timeout: 60_000 });
-    page = p;
+    page = wb.page;
     return undefined;
   }
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (scratch) {
-      for (const line of traceLogLines(scratch.userDataDir)) console.log(`# ${line}`);
-      removeScratch(scratch);
-    }
+    // The extension's log of the trace is read before the scratch folder goes.
+    await closeWorkbench(wb, undefined);
+    if (scratch) for (const line of traceLogLines(scratch.userDataDir)) console.log(`# ${line}`);
+    await closeWorkbench(undefined, scratch);
     await api?.stop();
     if (topology) await teardownLab(topology);
     cancelWatchdog();
@@ -232,17 +222,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       const item = p.locator('.activitybar').getByRole('tab', { name: /^Podpath/ });
       await item.waitFor({ state: 'visible', timeout: 90_000 });
       await item.click();
-      const sidebar = p.locator('.part.sidebar');
-      const header = sidebar.locator('.pane-header', { hasText: /^Clusters/i }).first();
-      await header.waitFor({ state: 'visible' });
-      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      for (const other of [/^Captures/i, /^Datapaths/i, /^Labs/i]) {
-        const h = sidebar.locator('.pane-header', { hasText: other }).first();
-        if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
-      }
-      const view = sidebar.locator('.pane', {
-        has: p.locator('.pane-header', { hasText: /^Clusters/i }),
-      });
+      const view = await showView(p, 'Clusters', ['Captures', 'Datapaths', 'Labs']);
       await expand(row(view, CONTEXT));
       await until('the context to say connected', 15_000, async () =>
         /connected/.test((await row(view, CONTEXT).textContent()) ?? '') ? true : undefined,
