@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { findLab } from '../../src/core/labs/catalog';
 import type { LabDefinition } from '../../src/core/labs/catalog';
-import { buildLivePlan } from '../../src/core/datapath/livePlan';
-import type { NodeStateDump } from '../../src/core/datapath/livePlan';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
 import type { LabTopology } from '../../src/platform/netns/labBuild';
@@ -21,16 +19,13 @@ import { captureHops } from '../../src/platform/capture/captureSession';
 import { runPingProbe } from '../../src/platform/capture/probes';
 import { analyzeCaptureFiles } from '../../src/platform/capture/analyzeFiles';
 import { KindNodeShell } from '../../src/platform/shells/kindShell';
-import { readNodeState, readPodLinks } from '../../src/platform/shells/nodeState';
 import type { AnalysisReport } from '../../src/core/hops/types';
 import { tcpdumpsIn } from '../support/labProcesses';
+import { labLivePlan } from '../support/labLivePlan';
+import { kindNodeName, kindStandInMapping } from '../support/labClusterObjects';
 
 const STAND_IN = join(__dirname, '..', 'support', 'kindStandIn');
 const CLUSTER = 'podpath-lab';
-const NODE_NAMES: Record<string, string> = {
-  nodeA: `${CLUSTER}-worker`,
-  nodeB: `${CLUSTER}-worker2`,
-};
 
 const dirs: string[] = [];
 after(async () => {
@@ -45,25 +40,7 @@ async function whyNot(lab: LabDefinition): Promise<string | undefined> {
 
 /** Writes the stand-in's mapping for a built lab and puts the stand-in first on PATH. */
 async function standInFor(topology: LabTopology, dir: string): Promise<void> {
-  const lab = topology.lab;
-  const mapping = {
-    cluster: CLUSTER,
-    nodes: lab.network.nodes.map((n) => ({
-      name: NODE_NAMES[n.name],
-      role: 'worker',
-      namespace: `pp-${lab.network.short}-${n.name}`,
-      ip: n.ip,
-    })),
-    pods: lab.network.pods.map((p, i) => ({
-      name: p.name,
-      namespace: 'default',
-      uid: `0000000${i}-0000-4000-8000-000000000000`,
-      id: `${String(i + 1).repeat(8)}${'ab'.repeat(28)}`,
-      node: NODE_NAMES[p.node],
-      netns: `pp-${lab.network.short}-${p.name}`,
-      ip: p.ip,
-    })),
-  };
+  const mapping = kindStandInMapping(topology.lab, CLUSTER);
   const file = join(dir, 'kind-standin.json');
   await writeFile(file, JSON.stringify(mapping, null, 2));
   process.env.PODPATH_KIND_STANDIN = file;
@@ -107,27 +84,15 @@ async function kindTrace(labId: string, options: { cancel?: boolean } = {}) {
       { name: `${CLUSTER}-worker`, role: 'worker' },
       { name: `${CLUSTER}-worker2`, role: 'worker' },
     ]);
+    const live = await labLivePlan(
+      shell,
+      lab,
+      nodes.map((n) => n.name),
+      kindNodeName,
+    );
     const [podA, podB] = lab.network.pods;
     assert.ok(podA && podB);
-    const state: Record<string, NodeStateDump> = {};
-    for (const n of nodes) state[n.name] = await readNodeState(shell, n.name);
-    const nodeOf = (p: typeof podA): string => NODE_NAMES[p.node] ?? '?';
-    const live = buildLivePlan({
-      mode: lab.mode,
-      source: {
-        name: podA.name,
-        node: nodeOf(podA),
-        ip: podA.ip,
-        link: await readPodLinks(shell, { node: nodeOf(podA), pod: `default/${podA.name}` }),
-      },
-      destination: {
-        name: podB.name,
-        node: nodeOf(podB),
-        ip: podB.ip,
-        link: await readPodLinks(shell, { node: nodeOf(podB), pod: podB.name }),
-      },
-      nodes: state,
-    });
+    const nodeOf = (p: typeof podA): string => kindNodeName(p.node);
     assert.deepEqual(live.problems, []);
     const plan = live.plan;
     assert.ok(plan);

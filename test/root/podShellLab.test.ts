@@ -10,8 +10,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLab } from '../../src/core/labs/catalog';
-import { buildLivePlan } from '../../src/core/datapath/livePlan';
-import type { NodeStateDump } from '../../src/core/datapath/livePlan';
 import { runTool } from '../../src/platform/exec/runner';
 import { buildLab, teardownLab } from '../../src/platform/netns/labBuild';
 import { labAvailability } from '../../src/platform/netns/kernelProbes';
@@ -19,7 +17,7 @@ import { hopTarget } from '../../src/platform/labs/labRunner';
 import { captureHops } from '../../src/platform/capture/captureSession';
 import { runPingProbe } from '../../src/platform/capture/probes';
 import { analyzeCaptureFiles } from '../../src/platform/capture/analyzeFiles';
-import { readNodeState, readPodLinks } from '../../src/platform/shells/nodeState';
+import { labLivePlan } from '../support/labLivePlan';
 import { createPodNodeShell } from '../../src/platform/shells/podShell';
 import { ClusterClient, loadKubeConfigSet } from '../../src/platform/kube/kubeClient';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
@@ -95,27 +93,10 @@ test('flannel-vxlan through PodNodeShell: node state, every hop captured, a pcap
       await shell.prepare(nodes);
       assert.equal(shell.createdPods.length, 2);
 
-      const state: Record<string, NodeStateDump> = {};
-      for (const n of nodes) state[n] = await readNodeState(shell, n);
       const [podA, podB] = lab.network.pods;
       assert.ok(podA && podB);
       const nodeOf = (p: typeof podA): string => NODE_NAMES[p.node] ?? '?';
-      const live = buildLivePlan({
-        mode: lab.mode,
-        source: {
-          name: podA.name,
-          node: nodeOf(podA),
-          ip: podA.ip,
-          link: await readPodLinks(shell, { node: nodeOf(podA), pod: `default/${podA.name}` }),
-        },
-        destination: {
-          name: podB.name,
-          node: nodeOf(podB),
-          ip: podB.ip,
-          link: await readPodLinks(shell, { node: nodeOf(podB), pod: podB.name }),
-        },
-        nodes: state,
-      });
+      const live = await labLivePlan(shell, lab, nodes, (n) => NODE_NAMES[n] ?? '?');
       assert.deepEqual(live.problems, []);
       const plan = live.plan;
       assert.ok(plan);
