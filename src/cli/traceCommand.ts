@@ -70,7 +70,7 @@ function formatTrace(r: TraceResult): string {
     ),
   );
   out.push('');
-  if (r.probe) out.push(`Probe: ${r.probe.summary}`);
+  if (r.probe) out.push(`Probe: ${r.probe.summary} — ${r.probe.where}`);
   for (const l of r.limits) out.push(`Limit: ${l}`);
   const t = r.timings;
   out.push(
