@@ -4,6 +4,7 @@
 // onto the lab's namespaces. The trace must give the same analysis as `podpath lab run`
 // for flannel-vxlan, flannel-host-gw, calico-bgp and calico-vxlan; flannel-vxlan runs
 // through the built CLI (`node dist/cli.js trace … --json`), the others through tracePods.
+// calico-bgp's TCP port probe runs curl inside pod A; flannel-host-gw's UDP one from the node.
 // A fault's plan problem stops the trace before any capture, and, captured anyway, the
 // trace names the same hop as the lab run; a cancelled trace leaves no tcpdump. The probe runs
 // inside pod A through the API's exec when pod A's image has ping (the stand-in runs it in pod
@@ -111,6 +112,7 @@ async function withCluster<T>(
     return await body({ lab, topology, standIn, kubeconfig, dir });
   } finally {
     await standIn.stop();
+    standIn.podApi.dispose();
     const left = await tcpdumpsIn(topology);
     await teardownLab(topology);
     assert.deepEqual(left, [], 'no tcpdump left running in the lab');
@@ -388,10 +390,19 @@ for (const labId of ['flannel-host-gw', 'calico-bgp', 'calico-vxlan'] as const) 
 
       // A port probe: curl from pod A's namespace. Nothing listens on pod B, so TCP gets a
       // reset and UDP an ICMP error, but the probe crossed every hop either way.
+      // calico-bgp's TCP probe runs curl inside pod A (its image has curl); flannel-host-gw's
+      // pod A image (coredns, on distroless) has none, so its UDP probe runs from the node.
       const probe = PORT_PROBES[labId];
       if (probe) {
+        const inPod = labId === 'calico-bgp';
+        if (inPod) setPodAImage(c, 'nicolaka/netshoot:v0.13');
         const byPort = await trace(c, { outDir: join(c.dir, 'port'), probe });
         assert.equal(byPort.probe?.kind, probe.protocol);
+        assert.equal(byPort.probe?.ranIn, inPod ? 'pod' : 'node-netns', byPort.probe?.where);
+        assert.deepEqual(
+          c.standIn.podApi.podExecs.map((e) => e.argv[0]),
+          inPod ? ['curl'] : [],
+        );
         // Neither lab encapsulates: every hop's filter is the probe's (and ICMP errors about it).
         for (const h of byPort.plan.hops) {
           assert.ok(h.filter.startsWith(`(${probe.protocol} port ${probe.port} and`), h.filter);
