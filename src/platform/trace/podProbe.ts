@@ -28,7 +28,7 @@ import type { Probe } from '../../core/datapath/types';
 
 /** Why the probe did not run inside pod A. */
 export type ProbeFallbackReason =
-  'tool-missing' | 'not-permitted' | 'forbidden' | 'no-container' | 'exec-failed';
+  'tool-missing' | 'not-permitted' | 'tool-failed' | 'forbidden' | 'no-container' | 'exec-failed';
 
 /** Where the probe ran, and, when not in the pod, why. */
 export type ProbePlace =
@@ -99,6 +99,17 @@ export function inPodFallback(
     return {
       reason: 'not-permitted',
       detail: `${tool} may not send from this container (${firstLine(stderr)})`,
+    };
+  }
+  // A ping that printed no statistics line sent no probe (an option this image's ping lacks, a
+  // route it cannot use): the same netns answers from the node with iputils' ping, so nothing
+  // the datapath says is lost. curl exit 2: it could not start (an option it lacks).
+  const pingDidNotRun =
+    tool === 'ping' && exitCode !== 0 && !/packets transmitted/.test(attempt.stdout);
+  if (pingDidNotRun || (tool === 'curl' && exitCode === 2)) {
+    return {
+      reason: 'tool-failed',
+      detail: `${tool} in the image did not send the probe (exit ${exitCode}${stderr.trim() ? `: ${firstLine(stderr)}` : ''})`,
     };
   }
   return null;
@@ -247,7 +258,7 @@ export async function runPodProbe(request: PodProbeRequest): Promise<PlacedProbe
 
 /**
  * The in-pod result parsed as the node-side probe parses it. A ping exit other than 0 (replies)
- * or 1 (no reply) is an error there too ("Network is unreachable" in the pod's netns).
+ * or 1 (no reply), with its statistics line printed, is an error there too.
  */
 function placedResult(
   probe: Probe,
@@ -277,6 +288,8 @@ function fallbackSentence(
       return `${pod}'s image has no ${tool}`;
     case 'not-permitted':
       return `${tool} may not send from inside ${pod}`;
+    case 'tool-failed':
+      return `${pod}'s ${fallback.detail}`;
     case 'forbidden':
       return `exec into ${pod} is not allowed (pods/exec)`;
     case 'no-container':
