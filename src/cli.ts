@@ -33,7 +33,7 @@ const USAGE = `usage: podpath <command> [options]
   cluster [--kubeconfig FILE] [--context NAME] [--json]
                                       nodes, pods, CNI and kube-proxy mode of a live cluster
   trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT]
-        [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]
+        [--probe-container NAME] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]
                                       capture a probe from pod A to pod B at every hop of a live
                                       cluster (kind nodes) and analyze it
   bench [--packets N]                 time our decoder and parser against tcpdump

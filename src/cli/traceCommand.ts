@@ -1,8 +1,10 @@
 /**
  * `podpath trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT]
- * [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]`: a probe from pod A to
+ * [--probe-container NAME] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--json]`: a probe from pod A to
  * pod B of a live cluster, captured at every hop on both nodes at once and analyzed (see
- * platform/trace/podTrace.ts). Progress, then the plan and the per-hop table on stdout; with
+ * platform/trace/podTrace.ts). The probe runs inside pod A (its first container, or
+ * --probe-container), or from pod A's network namespace on its node when it cannot start there.
+ * Progress, then the plan and the per-hop table on stdout; with
  * --json progress goes to stderr and stdout carries only the `podpath analyze --json` object plus "cluster",
  * "context", "mode", "plan", "probe", "files", "limits" and "timings".
  * The cluster cannot be reached or read: one line on stderr, exit 2 (cli.ts prints thrown
@@ -18,7 +20,7 @@ import { formatAnalysis, parseArgs } from './captureCommands';
 import { formatTable, UsageError } from './table';
 
 const USAGE =
-  'usage: podpath trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--node-shell-pods [--node-shell-image IMAGE] [--node-shell-namespace NS]] [--json]';
+  'usage: podpath trace [--kubeconfig FILE] [--context NAME] NS/POD_A NS/POD_B [--probe icmp|tcp:PORT|udp:PORT] [--probe-container NAME] [--out DIR] [--duration S] [--max-mb N] [--snaplen N] [--node-shell-pods [--node-shell-image IMAGE] [--node-shell-namespace NS]] [--json]';
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -70,7 +72,7 @@ function formatTrace(r: TraceResult): string {
     ),
   );
   out.push('');
-  if (r.probe) out.push(`Probe: ${r.probe.summary}`);
+  if (r.probe) out.push(`Probe: ${r.probe.summary} — ${r.probe.where}`);
   for (const l of r.limits) out.push(`Limit: ${l}`);
   const t = r.timings;
   out.push(
@@ -88,6 +90,7 @@ export async function runTraceCommand(args: readonly string[], io: CliIo): Promi
       'kubeconfig',
       'context',
       'probe',
+      'probe-container',
       'out',
       'duration',
       'max-mb',
@@ -139,6 +142,7 @@ export async function runTraceCommand(args: readonly string[], io: CliIo): Promi
       podA,
       podB,
       probe,
+      probeContainer: parsed.options.get('probe-container'),
       outDir: parsed.options.get('out') ?? defaultOutDir(),
       limits,
       signal: controller.signal,

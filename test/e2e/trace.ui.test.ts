@@ -172,15 +172,24 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
     if (!availability.available) return availability.reason ?? 'the lab cannot run here';
     topology = await buildLab(lab);
     const certs = await makeCertificates();
-    api = new KubeApiStandIn({ certs, tokens: { t: 'admin' } });
-    for (const o of labClusterObjects(lab)) api.upsert(o);
-    await api.start();
-    const kubeconfig = join(certs.dir, 'lab.yaml');
-    writeFileSync(kubeconfig, standInKubeconfig(api, certs, { token: 't', context: CONTEXT }));
     const bin = ensureCodeServer(repoRoot);
     scratch = makeScratch('ui-trace');
     const mapping = join(scratch.dir, 'kind-standin.json');
     writeFileSync(mapping, JSON.stringify(kindStandInMapping(lab), null, 2));
+    // The exec endpoint runs what is exec'd in the lab's pods in their netns: pod A's image
+    // has ping, so the probe runs inside pod A.
+    api = new KubeApiStandIn({ certs, tokens: { t: 'admin' }, pods: { kindMapping: mapping } });
+    for (const o of labClusterObjects(lab)) {
+      const meta = o['metadata'] as { name?: string };
+      if (o['kind'] === 'Pod' && meta.name === 'podA') {
+        const spec = o['spec'] as { containers: Record<string, unknown>[] };
+        spec.containers = spec.containers.map((c) => ({ ...c, image: 'nicolaka/netshoot:v0.13' }));
+      }
+      api.upsert(o);
+    }
+    await api.start();
+    const kubeconfig = join(certs.dir, 'lab.yaml');
+    writeFileSync(kubeconfig, standInKubeconfig(api, certs, { token: 't', context: CONTEXT }));
     wb = await openWorkbench({
       bin,
       scratch,
@@ -206,6 +215,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
     if (scratch) for (const line of traceLogLines(scratch.userDataDir)) console.log(`# ${line}`);
     await closeWorkbench(undefined, scratch);
     await api?.stop();
+    api?.podApi.dispose();
     if (topology) await teardownLab(topology);
     cancelWatchdog();
   });
@@ -259,6 +269,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       const notes = (await frame.locator('main').textContent()) ?? '';
       const timings = /Timings: .*?; total [\d.]+ m?s\./.exec(notes)?.[0];
       assert.ok(timings, 'the panel states the timings');
+      assert.match(notes, /Probed from inside default\/podA \(container coredns\)\./);
       console.log(`# ${timings}`);
       await p.mouse.move(900, 450);
       await p.screenshot({ path: join(shots, 'trace-panel.png') });

@@ -4,8 +4,11 @@
 // onto the lab's namespaces. The trace must give the same analysis as `podpath lab run`
 // for flannel-vxlan, flannel-host-gw, calico-bgp and calico-vxlan; flannel-vxlan runs
 // through the built CLI (`node dist/cli.js trace … --json`), the others through tracePods.
+// calico-bgp's TCP port probe runs curl inside pod A; flannel-host-gw's UDP one from the node.
 // A fault's plan problem stops the trace before any capture, and, captured anyway, the
-// trace names the same hop as the lab run; a cancelled trace leaves no tcpdump.
+// trace names the same hop as the lab run; a cancelled trace leaves no tcpdump. The probe runs
+// inside pod A through the API's exec when pod A's image has ping (the stand-in runs it in pod
+// A's lab netns), and from pod A's netns on its node when the image is distroless.
 // Needs root (skips with the reason otherwise); run under `flock /tmp/pp-lab.lock`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,10 +87,12 @@ async function withCluster<T>(
   await writeFile(mapping, JSON.stringify(kindStandInMapping(lab), null, 2));
   // notKind: the nodes carry a cloud providerID, so the trace must reach them through
   // node-shell pods, which the stand-in creates and whose exec it maps onto the lab.
+  // The exec endpoint maps the lab's pods (the probe inside pod A) and, for notKind, the
+  // node-shell pods' nodes onto the lab.
   const standIn = new KubeApiStandIn({
     certs,
     tokens: { 'tok-trace': 'tracer' },
-    ...(options.notKind ? { pods: { kindMapping: mapping, startDelayMs: 20 } } : {}),
+    pods: { kindMapping: mapping, ...(options.notKind ? { startDelayMs: 20 } : {}) },
   });
   try {
     for (const o of labClusterObjects(lab)) {
@@ -108,6 +113,7 @@ async function withCluster<T>(
     return await body({ lab, topology, standIn, kubeconfig, dir });
   } finally {
     await standIn.stop();
+    standIn.podApi.dispose();
     const left = await tcpdumpsIn(topology);
     await teardownLab(topology);
     assert.deepEqual(left, [], 'no tcpdump left running in the lab');
@@ -124,6 +130,20 @@ function comparable(report: AnalysisReport) {
     overheadBytes: h.overheadBytes,
     encapsulation: h.encapsulation,
   }));
+}
+
+/** Dresses pod A's (only) container in `image`: what decides whether it has ping. */
+function setPodAImage(c: Cluster, image: string): void {
+  const podA = c.standIn.stored('v1', 'Pod').find((p) => {
+    const meta = p['metadata'] as { name?: string; namespace?: string };
+    return meta.namespace === 'default' && meta.name === 'podA';
+  });
+  assert.ok(podA);
+  const o = structuredClone(podA);
+  const spec = o['spec'] as { containers: Record<string, unknown>[] };
+  assert.equal(spec.containers.length, 1);
+  spec.containers = [{ ...spec.containers[0], image }];
+  c.standIn.upsert(o);
 }
 
 async function referenceRun(labId: string, fault?: FaultKind) {
@@ -187,6 +207,8 @@ test('flannel-vxlan: `node dist/cli.js trace --json` equals podpath lab run; a c
   if (why) return t.skip(why);
   const reference = await referenceRun('flannel-vxlan');
   await withCluster('flannel-vxlan', undefined, async (c) => {
+    // A distroless image has no ping: the probe runs from pod A's netns on its node.
+    setPodAImage(c, 'gcr.io/distroless/static-debian12:nonroot');
     const out = join(c.dir, 'cli-trace');
     const r = await runTool(
       [
@@ -211,8 +233,17 @@ test('flannel-vxlan: `node dist/cli.js trace --json` equals podpath lab run; a c
       plan: TraceResult['plan'];
       timings: TraceTimings;
       files: TraceResult['files'];
+      probe: TraceResult['probe'];
     };
     assert.equal(j.mode, 'flannel-vxlan');
+    assert.equal(j.probe?.ranIn, 'node-netns');
+    assert.equal(j.probe?.ranIn === 'node-netns' && j.probe.fallback.reason, 'tool-missing');
+    assert.equal(
+      j.probe?.where,
+      `default/podA's image has no ping: probed from its network namespace on node ${LAB_CLUSTER}-worker`,
+    );
+    assert.deepEqual([j.probe?.sent, j.probe?.received], [3, 3]);
+    assert.equal(c.standIn.podApi.podExecs.length, 0, 'nothing ran inside pod A');
     assert.equal(j.context, `kind-${LAB_CLUSTER}`);
     assert.deepEqual(j.cluster.kind, { name: LAB_CLUSTER, provider: 'docker' });
     checkAgainstReference('flannel-vxlan', j, reference.report);
@@ -235,6 +266,44 @@ test('flannel-vxlan: `node dist/cli.js trace --json` equals podpath lab run; a c
     }
     timings['flannel-vxlan'] = j.timings;
     t.diagnostic(`flannel-vxlan timings: ${JSON.stringify(j.timings)}`);
+
+    // An image with ping: the probe runs inside pod A, through the API's exec, in pod A's netns.
+    setPodAImage(c, 'nicolaka/netshoot:v0.13');
+    const steps: string[] = [];
+    const inPod = await trace(c, {
+      outDir: join(c.dir, 'in-pod'),
+      onProgress: (step, message) => steps.push(`${step}: ${message}`),
+    });
+    assert.equal(inPod.probe?.ranIn, 'pod');
+    assert.equal(inPod.probe?.ranIn === 'pod' && inPod.probe.container, 'coredns');
+    assert.deepEqual([inPod.probe?.sent, inPod.probe?.received], [3, 3]);
+    const podANetns = (
+      kindStandInMapping(c.lab) as { pods: { name: string; netns: string }[] }
+    ).pods.find((p) => p.name === 'podA')?.netns;
+    assert.ok(podANetns && c.topology.namespaces.includes(podANetns));
+    const pings = c.standIn.podApi.podExecs.filter((e) => e.argv[0] === 'ping');
+    assert.deepEqual(
+      pings.map((e) => [e.pod, e.container, e.netns, e.argv.at(-1)]),
+      [
+        [
+          'default/podA',
+          'coredns',
+          podANetns,
+          c.lab.network.pods.find((p) => p.name === 'podB')?.ip,
+        ],
+      ],
+    );
+    assert.ok(
+      steps.some((s) =>
+        /^probe: 3 packets transmitted, 3 received.* — probed from inside default\/podA \(container coredns\)$/.test(
+          s,
+        ),
+      ),
+      steps.join('\n'),
+    );
+    checkAgainstReference('flannel-vxlan', inPod.report, reference.report);
+    timings['flannel-vxlan (probe in pod A)'] = inPod.timings;
+    t.diagnostic(`flannel-vxlan, probe in pod A, timings: ${JSON.stringify(inPod.timings)}`);
 
     // Ctrl-C on the CLI once every capture listens: exit 130, nothing left behind.
     let interrupted = false;
@@ -304,10 +373,19 @@ for (const labId of ['flannel-host-gw', 'calico-bgp', 'calico-vxlan'] as const) 
 
       // A port probe: curl from pod A's namespace. Nothing listens on pod B, so TCP gets a
       // reset and UDP an ICMP error, but the probe crossed every hop either way.
+      // calico-bgp's TCP probe runs curl inside pod A (its image has curl); flannel-host-gw's
+      // pod A image (coredns, on distroless) has none, so its UDP probe runs from the node.
       const probe = PORT_PROBES[labId];
       if (probe) {
+        const inPod = labId === 'calico-bgp';
+        if (inPod) setPodAImage(c, 'nicolaka/netshoot:v0.13');
         const byPort = await trace(c, { outDir: join(c.dir, 'port'), probe });
         assert.equal(byPort.probe?.kind, probe.protocol);
+        assert.equal(byPort.probe?.ranIn, inPod ? 'pod' : 'node-netns', byPort.probe?.where);
+        assert.deepEqual(
+          c.standIn.podApi.podExecs.map((e) => e.argv[0]),
+          inPod ? ['curl'] : [],
+        );
         // Neither lab encapsulates: every hop's filter is the probe's (and ICMP errors about it).
         for (const h of byPort.plan.hops) {
           assert.ok(h.filter.startsWith(`(${probe.protocol} port ${probe.port} and`), h.filter);

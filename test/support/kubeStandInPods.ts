@@ -26,6 +26,18 @@
  * and the rest runs under `ip netns exec <namespace>` (or directly when a node has no
  * namespace, for tests without root). Closing the client does not stop the command, as with
  * the real kubelet; deleting the pod does.
+ *
+ * An exec into one of the lab's own pods (the mapping's `pods`, pod A and pod B) runs the argv
+ * in that pod's network namespace (`ip netns exec <pod's netns>`), as the container runtime
+ * runs it inside the pod. Whether the pod's image has the executable is decided from the
+ * image of the container exec'd into (IMAGE_TOOLS): images built on distroless or scratch
+ * (`gcr.io/distroless/*`, `registry.k8s.io/pause`, the coredns image the lab's pods are
+ * dressed in) ship no ping, curl or shell, so exec of those answers as containerd/runc do:
+ * status Failure, reason InternalError, the OCI "executable file not found in $PATH" message.
+ * An image listed with its tools has those; any other image is taken to have what this
+ * machine has (the binaries that run are this machine's either way). A `container` the pod
+ * does not have is refused before the upgrade, as the apiserver does (400, "container X is
+ * not valid for pod Y").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +57,41 @@ export interface ExecNode {
   namespace?: string;
   /** The node's IP (a hostNetwork pod's podIP). */
   ip?: string;
+}
+
+/** One of the lab's pods (the docker stand-in mapping's `pods`). */
+export interface ExecPod {
+  namespace: string;
+  name: string;
+  /** The pod's lab network namespace. */
+  netns: string;
+}
+
+/** An exec the stand-in ran inside a lab pod's network namespace. */
+export interface PodExec {
+  /** `namespace/name`. */
+  pod: string;
+  container: string;
+  netns: string;
+  argv: string[];
+}
+
+/**
+ * Executables of some images a probe may be exec'd into, by image reference; an image that
+ * matches none has whatever this machine has. distroless / scratch-based images have none.
+ */
+const IMAGE_TOOLS: [RegExp, readonly string[]][] = [
+  [/^(gcr\.io|registry\.k8s\.io|k8s\.gcr\.io)\/(distroless\/|pause:|coredns\/coredns:)/, []],
+  // busybox: its applets (ping, wget, nc, sh…), no curl.
+  [/^(docker\.io\/)?(library\/)?busybox(:|@|$)/, ['ping', 'sh', 'wget', 'nc']],
+  // netshoot: iputils ping, curl and the rest of a network toolbox.
+  [/^(docker\.io\/)?nicolaka\/netshoot(:|@|$)/, ['ping', 'curl', 'sh', 'nc', 'tcpdump']],
+];
+
+/** Whether `image` has `tool` on its PATH (see IMAGE_TOOLS). */
+export function imageHas(image: string, tool: string): boolean {
+  const known = IMAGE_TOOLS.find(([re]) => re.test(image));
+  return known ? known[1].includes(tool) : true;
 }
 
 export interface PodApiOptions {
@@ -72,6 +119,12 @@ const DOCKER_STAND_IN = join(__dirname, 'kindStandIn', 'docker');
 export function execNodesFromMapping(file: string): ExecNode[] {
   const m = JSON.parse(readFileSync(file, 'utf8')) as { nodes?: ExecNode[] };
   return (m.nodes ?? []).map((n) => ({ name: n.name, namespace: n.namespace, ip: n.ip }));
+}
+
+/** The docker stand-in's mapping file's pods (`pods[{name, namespace, netns}]`). */
+export function execPodsFromMapping(file: string): ExecPod[] {
+  const m = JSON.parse(readFileSync(file, 'utf8')) as { pods?: ExecPod[] };
+  return (m.pods ?? []).map((p) => ({ namespace: p.namespace, name: p.name, netns: p.netns }));
 }
 
 /** What PodApi needs from the store. */
@@ -115,9 +168,12 @@ export class PodApi {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Argv of every exec, as received (for tests that check what a client ran). */
   readonly execs: string[][] = [];
+  /** Every exec run inside one of the lab's pods, with the netns it ran in. */
+  readonly podExecs: PodExec[] = [];
   /** A `crictl` on the exec's PATH that asks the docker stand-in (with kindMapping). */
   private readonly shimDir: string | undefined;
   private readonly nodes: ExecNode[];
+  private readonly labPods: ExecPod[];
 
   constructor(
     private readonly store: PodStore,
@@ -126,6 +182,7 @@ export class PodApi {
     const offered = options.protocols ?? SUPPORTED;
     this.nodes =
       options.nodes ?? (options.kindMapping ? execNodesFromMapping(options.kindMapping) : []);
+    this.labPods = options.kindMapping ? execPodsFromMapping(options.kindMapping) : [];
     if (options.kindMapping) {
       this.shimDir = mkdtempSync(join(tmpdir(), 'pp-crictl-'));
       const shim = join(this.shimDir, 'crictl');
@@ -387,9 +444,19 @@ export class PodApi {
       return true;
     }
     const argv = url.searchParams.getAll('command');
+    const container = url.searchParams.get('container') ?? '';
+    const containers = (((pod['spec'] ?? {}) as Json)['containers'] ?? []) as Json[];
+    if (container !== '' && !containers.some((c) => c['name'] === container)) {
+      refuse(
+        400,
+        'Bad Request',
+        statusBody(400, 'BadRequest', `container ${container} is not valid for pod ${name}`),
+      );
+      return true;
+    }
     const flag = (k: string): boolean => ['true', '1'].includes(url.searchParams.get(k) ?? '');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.run(ws, pod, argv, {
+      this.run(ws, pod, argv, container, {
         stdin: flag('stdin'),
         stdout: flag('stdout'),
         stderr: flag('stderr'),
@@ -402,6 +469,7 @@ export class PodApi {
     ws: WebSocket,
     pod: Json,
     received: string[],
+    containerName: string,
     io: { stdin: boolean; stdout: boolean; stderr: boolean },
   ): void {
     this.execs.push(received);
@@ -428,6 +496,32 @@ export class PodApi {
       internal(`stand-in: node "${nodeName}" of pod ${key} is not mapped to a lab namespace`);
       return;
     }
+    const notFound = (tool: string): string =>
+      `error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${tool}": executable file not found in $PATH: unknown`;
+    const labPod = this.labPods.find((p) => `${p.namespace}/${p.name}` === key);
+    if (labPod) {
+      // Inside the lab's pod: its own netns, and only what its container's image has.
+      const containers = (((pod['spec'] ?? {}) as Json)['containers'] ?? []) as Json[];
+      const c = containers.find((x) => x['name'] === containerName) ?? containers[0] ?? {};
+      const tool = received[0] ?? '';
+      if (!imageHas(String(c['image'] ?? ''), tool)) {
+        internal(notFound(tool));
+        return;
+      }
+      this.podExecs.push({
+        pod: key,
+        container: String(c['name'] ?? ''),
+        netns: labPod.netns,
+        argv: [...received],
+      });
+      this.spawnExec(ws, key, 'ip', ['netns', 'exec', labPod.netns, ...received], received, io, {
+        frame,
+        finish,
+        internal,
+        env: process.env,
+      });
+      return;
+    }
     let argv = [...received];
     const at = indexOfRun(argv, HOST_PREFIX);
     const onHost = at >= 0;
@@ -438,9 +532,7 @@ export class PodApi {
     }
     const missing = this.options.missingTools ?? [];
     if (!onHost && missing.includes(argv[0] ?? '')) {
-      internal(
-        `error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0] ?? ''}": executable file not found in $PATH: unknown`,
-      );
+      internal(notFound(argv[0] ?? ''));
       return;
     }
     if (!onHost && argv[0] === 'sh' && argv[1] === '-c' && missing.includes(argv[4] ?? '')) {
@@ -457,6 +549,27 @@ export class PodApi {
           PP_STANDIN_EXEC_NODE: node.name,
         }
       : process.env;
+    this.spawnExec(ws, key, file, args, received, io, { frame, finish, internal, env });
+  }
+
+  /** Runs the exec's process, its output framed on channels 1 and 2, its exit on channel 3. */
+  private spawnExec(
+    ws: WebSocket,
+    key: string,
+    file: string,
+    args: string[],
+    received: string[],
+    io: { stdin: boolean; stdout: boolean; stderr: boolean },
+    out: {
+      frame: (channel: number, data: Buffer | string) => void;
+      finish: (status: Json) => void;
+      internal: (message: string) => void;
+      env: NodeJS.ProcessEnv;
+    },
+  ): void {
+    const { frame, finish, internal, env } = out;
+    // The command as the container sees it (for the runtime's words when it cannot start).
+    const argv = file === 'ip' ? args.slice(3) : [file, ...args];
     const child = spawn(file, args, {
       stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env,

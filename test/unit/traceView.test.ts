@@ -43,7 +43,17 @@ async function fixtureTrace(problems: string[] = []) {
       packets: 6,
       bytes: 600,
     })),
-    probe: { kind: 'icmp', sent: 3, received: 3, summary: '3 packets transmitted, 3 received' },
+    probe: {
+      kind: 'icmp',
+      sent: 3,
+      received: 3,
+      summary: '3 packets transmitted, 3 received',
+      ranIn: 'pod',
+      pod: 'default/podA',
+      container: 'app',
+      node: 'podpath-lab-worker',
+      where: 'probed from inside default/podA (container app)',
+    },
     limits: [],
     outDir: '/storage/traces/t1',
     timings: {
@@ -73,6 +83,7 @@ test('traceView: the trace drawn like a lab run, with its cluster, probe, timing
   assert.match(view.diagram ?? '', /^sequenceDiagram/);
   assert.match(view.notes[0] ?? '', /kind-podpath-lab \(kind cluster podpath-lab through docker/);
   assert.ok(view.notes.includes('Probe: 3 packets transmitted, 3 received'));
+  assert.ok(view.notes.includes('Probed from inside default/podA (container app).'));
   assert.ok(
     view.notes.includes(
       'Timings: plan 812 ms, captures listening 640 ms, probe 2.1 s, stop 310 ms, analysis 95 ms; total 4.0 s.',

@@ -61,12 +61,20 @@ export async function runPingProbe(
     okExitCodes: [0, 1],
     timeoutMs: Math.ceil((count * interval + wait) * 1000) + 5000,
   });
-  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(result.stdout);
+  return pingOutcome(result.stdout, count);
+}
+
+/**
+ * A ping's outcome from its output (iputils' and busybox's statistics line alike), wherever it
+ * ran: from the node into the pod's network namespace, or inside the pod through the API.
+ */
+export function pingOutcome(stdout: string, count: number): ProbeOutcome {
+  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(stdout);
   return {
     kind: 'icmp',
     sent: m?.[1] !== undefined ? Number(m[1]) : count,
     received: m?.[2] !== undefined ? Number(m[2]) : 0,
-    summary: m?.[0] ?? result.stdout.trim().split('\n').pop() ?? '',
+    summary: m?.[0] ?? stdout.trim().split('\n').pop() ?? '',
   };
 }
 
@@ -245,6 +253,16 @@ export async function runPortProbe(
     }
     throw e;
   }
+  return portOutcome(options, result.stdout, result.exitCode);
+}
+
+/** A port probe's outcome from curl's `-w` output and exit code, wherever curl ran. */
+export function portOutcome(
+  options: Pick<PortProbeOptions, 'protocol' | 'to' | 'port'>,
+  stdout: string,
+  exitCode: number,
+): ProbeOutcome {
+  const result = { stdout, exitCode };
   if (options.protocol === 'tcp') {
     const [connect = '0', code = '000'] = result.stdout.trim().split(/\s+/);
     const connected = Number(connect) > 0;

@@ -28,8 +28,8 @@ import type { AnalysisReport } from '../../core/hops/types';
 import { analyzeCaptureFiles } from '../capture/analyzeFiles';
 import type { CaptureHop, CaptureLimitHit } from '../capture/captureSession';
 import { captureHops } from '../capture/captureSession';
-import type { ProbeOutcome } from '../capture/probes';
-import { runPingProbe, runPortProbe } from '../capture/probes';
+import type { PlacedProbeOutcome } from './podProbe';
+import { runPodProbe } from './podProbe';
 import { ClusterClient, loadKubeConfigSet } from '../kube/kubeClient';
 import { KUBE_PATHS, readNetworkObjects, slimNode } from '../kube/clusterReader';
 import { kubeconfigFiles } from '../kube/kubeconfig';
@@ -87,6 +87,11 @@ export interface TracePodsOptions {
   podB: string;
   /** Default ICMP (ping). */
   probe?: TraceProbe;
+  /**
+   * The container of pod A the probe runs in (default its first). The probe runs from pod A's
+   * network namespace on its node instead when it cannot start there (see podProbe.ts).
+   */
+  probeContainer?: string;
   /** Folder for the pcaps and their text renderings (created when missing). */
   outDir: string;
   limits?: TraceLimits;
@@ -159,7 +164,8 @@ export interface TraceResult {
   datapath: DatapathPlan;
   report: AnalysisReport;
   files: TraceFile[];
-  probe: ProbeOutcome | null;
+  /** The probe's outcome and where it ran (`ranIn`, and the `fallback` reason when not in pod A). */
+  probe: PlacedProbeOutcome | null;
   /** One sentence per limit that stopped a capture; empty when none did. */
   limits: string[];
   outDir: string;
@@ -212,7 +218,11 @@ function str(v: unknown): string | null {
 
 interface PodFacts {
   ref: string;
+  namespace: string;
+  name: string;
   summary: PodSummary;
+  /** spec.containers' names, in order. */
+  containers: string[];
 }
 
 async function readPod(
@@ -239,7 +249,11 @@ async function readPod(
       `Pod ${namespace}/${name} is ${summary.phase ?? 'in no phase'}, not Running: there is nothing to trace yet.`,
     );
   }
-  return { ref: `${namespace}/${name}`, summary };
+  const spec = (raw as { spec?: { containers?: { name?: unknown }[] } }).spec;
+  const containers = (spec?.containers ?? [])
+    .map((c) => c.name)
+    .filter((n): n is string => typeof n === 'string');
+  return { ref: `${namespace}/${name}`, namespace, name, summary, containers };
 }
 
 async function chooseShell(
@@ -401,7 +415,7 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
       filter: h.filter,
     }));
     await mkdir(outDir, { recursive: true });
-    let outcome: ProbeOutcome | null = null;
+    let outcome: PlacedProbeOutcome | null = null;
     const from = targetOf.get(pair.input.source.name)!;
     const to = pair.input.destination.ip;
     const capture = await captureHops({
@@ -419,17 +433,18 @@ export async function tracePods(options: TracePodsOptions): Promise<TraceResult>
       onProgress: (m) => say('capture', m),
       traffic: async (trafficSignal) => {
         say('probe', `${describeProbe(probe)} from ${podA.ref} to ${to}`);
-        outcome =
-          probe.protocol === 'icmp'
-            ? await runPingProbe(shell, { from, to, signal: trafficSignal })
-            : await runPortProbe(shell, {
-                from,
-                protocol: probe.protocol,
-                to,
-                port: probe.port,
-                signal: trafficSignal,
-              });
-        say('probe', outcome.summary);
+        outcome = await runPodProbe({
+          client,
+          shell,
+          from: { node: from.node, pod: podA.ref },
+          namespace: podA.namespace,
+          name: podA.name,
+          container: probeContainer(podA, options.probeContainer),
+          probe,
+          to,
+          signal: trafficSignal,
+        });
+        say('probe', `${outcome.summary} — ${outcome.where}`);
       },
     });
     say('stop', `Captures stopped (${capture.timings.stopMs} ms)`);
@@ -518,6 +533,18 @@ async function checkTcpdump(shell: NodeShell, node: string, signal?: AbortSignal
       /tcpdump/.test(why) ? why : `tcpdump does not run on ${node}: ${why}`,
     );
   }
+}
+
+/** The container the probe runs in, or why there is none. */
+function probeContainer(pod: PodFacts, wanted: string | undefined): string | { missing: string } {
+  if (wanted !== undefined) {
+    return pod.containers.includes(wanted)
+      ? wanted
+      : {
+          missing: `has no container named ${wanted} (it has ${pod.containers.join(', ') || 'none'})`,
+        };
+  }
+  return pod.containers[0] ?? { missing: 'lists no containers' };
 }
 
 function hopPlace(hop: PlanHop, targets: ReadonlyMap<string, ShellTarget>): ShellTarget {

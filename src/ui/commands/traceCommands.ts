@@ -190,6 +190,7 @@ export async function runTrace(
   log(
     `${podA} → ${podB}: plan ${t.planMs} ms, capture start ${t.captureStartMs} ms, probe ${t.probeMs} ms, stop ${t.stopMs} ms, analysis ${t.analysisMs} ms, total ${t.totalMs} ms; files in ${result.outDir}`,
   );
+  if (result.probe) log(`${podA} → ${podB}: ${result.probe.summary} — ${result.probe.where}`);
   // The packet tables read the files again (paged on demand); the report is the trace's.
   const analysis = await analyzeCaptureFiles(
     result.files.map((f) => f.pcap),

@@ -123,7 +123,7 @@ export async function traceView(
   ];
   view.notes.unshift(
     `Context ${result.context}${result.cluster.kind ? ` (kind cluster ${result.cluster.kind.name} through ${result.cluster.kind.provider} exec)` : ''} · ${result.mode}.`,
-    ...(result.probe ? [`Probe: ${result.probe.summary}`] : []),
+    ...(result.probe ? [`Probe: ${result.probe.summary}`, `${sentence(result.probe.where)}.`] : []),
     `Timings: plan ${ms(t.planMs)}, captures listening ${ms(t.captureStartMs)}, probe ${ms(t.probeMs)}, stop ${ms(t.stopMs)}, analysis ${ms(t.analysisMs)}; total ${ms(t.totalMs)}.`,
     `Captures (pcap and text per hop) kept in ${result.outDir}.`,
   );
@@ -418,4 +418,9 @@ export function restoredView(state: unknown): PanelView | undefined {
     return candidate as unknown as PanelView;
   }
   return undefined;
+}
+
+/** "probed from inside …" → "Probed from inside …" (a pod name may start the sentence too). */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
