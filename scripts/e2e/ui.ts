@@ -1,7 +1,7 @@
 // Shared steps of the Playwright UI tests (test/e2e/*.ui.test.ts): polling for what the
 // workbench shows, tree rows, expanding them, and choosing a context-menu item in a way
 // that survives the workbench's menu timing.
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /**
  * Polls `fn` until it returns a value. An error whose message starts with `NOW ` (a failure
@@ -108,4 +108,14 @@ export async function showView(
   }
   // `has` is relative to the pane: a locator rooted at the page, not at the sidebar.
   return sidebar.locator('.pane', { has: p.locator('.pane-header', { hasText: titled(name) }) });
+}
+
+/** The visible Podpath panel's document: the webview's outer iframe, then its active frame. */
+export function panelFrame(p: Page): FrameLocator {
+  return p
+    .locator('iframe.webview.ready')
+    .filter({ visible: true })
+    .last()
+    .contentFrame()
+    .frameLocator('#active-frame');
 }

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { expand, row, until, showView } from '../../scripts/e2e/ui';
+import { expand, panelFrame, row, showView, until } from '../../scripts/e2e/ui';
 import {
   closeWorkbench,
   ensureCodeServer,
@@ -121,12 +121,7 @@ describe(
         await p.locator('.part.sidebar').screenshot({ path: join(shots, 'clusters-tree.png') });
 
         await network.click();
-        const frame = p
-          .locator('iframe.webview.ready')
-          .filter({ visible: true })
-          .last()
-          .contentFrame()
-          .frameLocator('#active-frame');
+        const frame = panelFrame(p);
         const svg = frame
           .locator('svg[id^="mermaid"], .mermaid svg, svg[aria-roledescription]')
           .first();

@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { chooseFromContextMenu, until, showView } from '../../scripts/e2e/ui';
+import { chooseFromContextMenu, panelFrame, showView, until } from '../../scripts/e2e/ui';
 import {
   closeWorkbench,
   ensureCodeServer,
@@ -113,16 +113,6 @@ async function openFile(p: Page, relativePath: string): Promise<void> {
     .locator('.tabs-container .tab.active', { hasText: name })
     .first()
     .waitFor({ state: 'visible', timeout: 15_000 });
-}
-
-/** The visible Podpath panel's document: the webview's outer iframe, then its active frame. */
-function panelFrame(p: Page): FrameLocator {
-  return p
-    .locator('iframe.webview.ready')
-    .filter({ visible: true })
-    .last()
-    .contentFrame()
-    .frameLocator('#active-frame');
 }
 
 /** The Mermaid diagram in the panel, once its text names every participant. */

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { showView } from '../../scripts/e2e/ui';
+import { panelFrame, showView } from '../../scripts/e2e/ui';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { kindCalicoObjects } from '../support/kubeFixtures';
 import {
@@ -69,16 +69,6 @@ const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 2
 function workbench(): Page {
   assert.ok(page, 'the workbench did not open (see the first failure)');
   return page;
-}
-
-/** The visible Podpath panel's document: the webview's outer iframe, then its active frame. */
-function panelFrame(p: Page): FrameLocator {
-  return p
-    .locator('iframe.webview.ready')
-    .filter({ visible: true })
-    .last()
-    .contentFrame()
-    .frameLocator('#active-frame');
 }
 
 /** Opens a workspace file through Quick Open, as a person would. */

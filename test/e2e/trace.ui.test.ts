@@ -15,9 +15,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { chooseFromContextMenu, expand, row, until, showView } from '../../scripts/e2e/ui';
+import {
+  chooseFromContextMenu,
+  expand,
+  panelFrame,
+  row,
+  showView,
+  until,
+} from '../../scripts/e2e/ui';
 import {
   closeWorkbench,
   codeServerVersion,
@@ -77,19 +84,9 @@ function traceLogLines(dir: string): string[] {
   return found;
 }
 
-/** The panel's content frame. */
-function panel(p: Page): FrameLocator {
-  return p
-    .locator('iframe.webview.ready')
-    .filter({ visible: true })
-    .last()
-    .contentFrame()
-    .frameLocator('#active-frame');
-}
-
 /** The "Timings: …; total …." sentence of the trace the panel shows, or undefined. */
 async function shownTimings(p: Page): Promise<string | undefined> {
-  const notes = (await panel(p).locator('main').textContent({ timeout: 1_000 })) ?? '';
+  const notes = (await panelFrame(p).locator('main').textContent({ timeout: 1_000 })) ?? '';
   return /Timings: .*?; total [\d.]+ m?s\./.exec(notes)?.[0];
 }
 
@@ -242,7 +239,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
       clusters = view;
       await traceFromPodA(p, view, 'icmp', 'trace-pick-pod-b.png');
 
-      const frame = panel(p);
+      const frame = panelFrame(p);
       const title = frame.locator('h1');
       const failed = p
         .locator('.notifications-toasts .notification-toast')
@@ -349,7 +346,7 @@ describe('Trace to… against the lab-backed stand-ins (code-server + Chromium)'
         return now && now !== before ? now : undefined;
       });
       console.log(`# with the route removed: ${after}`);
-      const frame = panel(p);
+      const frame = panelFrame(p);
       const texts = await frame.locator('.pp-hops [role="tab"]').allTextContents();
       assert.equal(texts.length, 8, texts.join(' | '));
       console.log(`# hops: ${texts.join(' | ')}`);
