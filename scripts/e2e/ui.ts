@@ -119,3 +119,50 @@ export function panelFrame(p: Page): FrameLocator {
     .contentFrame()
     .frameLocator('#active-frame');
 }
+
+const QUICK_INPUT = '.quick-input-widget input.input';
+
+/**
+ * Opens the quick input with F1 and types `text` into it (replacing the palette's `>`, so
+ * plain text searches files). The quick input closes when something takes the focus from it
+ * (a webview iframe, a tree refreshing under the pointer), so it must still be open with the
+ * text after typing; otherwise the focus is moved back to the workbench (an empty spot of the
+ * status bar) and it is tried again, up to four times.
+ */
+export async function quickInput(p: Page, text: string): Promise<Locator> {
+  const input = p.locator(QUICK_INPUT);
+  let last = '';
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      await p.keyboard.press('Escape');
+      await p.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(text, { timeout: 5_000 });
+      await new Promise((r) => setTimeout(r, 150));
+      if ((await input.isVisible()) && (await input.inputValue()) === text) return input;
+      last = 'the quick input closed after typing';
+    } catch (err) {
+      last = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    }
+    const bar = p.locator('.part.statusbar');
+    const box = await bar.boundingBox();
+    if (box) await bar.click({ position: { x: box.width / 2, y: box.height / 2 } });
+  }
+  throw new Error(`the quick input did not stay open for "${text}" (${last})`);
+}
+
+/** Opens a workspace file through Quick Open, as a person would. */
+export async function openFile(p: Page, relativePath: string): Promise<void> {
+  const name = relativePath.split('/').pop() ?? relativePath;
+  const row = p.locator('.quick-input-widget .monaco-list-row').filter({ hasText: name }).first();
+  await until(`${relativePath} in Quick Open`, 60_000, async () => {
+    await quickInput(p, relativePath);
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    return true;
+  });
+  await p.keyboard.press('Enter');
+  await p
+    .locator('.tabs-container .tab.active', { hasText: name })
+    .first()
+    .waitFor({ state: 'visible', timeout: 15_000 });
+}

@@ -14,7 +14,14 @@ import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { chooseFromContextMenu, panelFrame, showView, until } from '../../scripts/e2e/ui';
+import {
+  chooseFromContextMenu,
+  openFile,
+  panelFrame,
+  quickInput,
+  showView,
+  until,
+} from '../../scripts/e2e/ui';
 import {
   closeWorkbench,
   ensureCodeServer,
@@ -72,25 +79,6 @@ async function check(name: string, body: (p: Page) => Promise<void>): Promise<vo
   }
 }
 
-/** Opens the quick input with F1 (retrying: focus may sit in a webview), typed text replaces it. */
-async function quickInput(p: Page, text: string): Promise<Locator> {
-  const input = p.locator('.quick-input-widget input.input');
-  for (let attempt = 0; ; attempt++) {
-    await p.keyboard.press('Escape');
-    await p.keyboard.press('F1');
-    try {
-      await input.waitFor({ state: 'visible', timeout: 5_000 });
-      break;
-    } catch (err) {
-      if (attempt === 2) throw err;
-      // Move the focus back to the workbench (out of a webview iframe) and try again.
-      await p.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
-    }
-  }
-  await input.fill(text);
-  return input;
-}
-
 /** Runs a palette command by its title (category `Podpath: ` added here). */
 async function runCommand(p: Page, title: string): Promise<void> {
   await quickInput(p, `>Podpath: ${title}`);
@@ -100,19 +88,6 @@ async function runCommand(p: Page, title: string): Promise<void> {
     .first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();
-}
-
-/** Opens a workspace file through Quick Open, as a person would. */
-async function openFile(p: Page, relativePath: string): Promise<void> {
-  const name = relativePath.split('/').pop() ?? relativePath;
-  await quickInput(p, relativePath);
-  const row = p.locator('.quick-input-widget .monaco-list-row').filter({ hasText: name }).first();
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await p.keyboard.press('Enter');
-  await p
-    .locator('.tabs-container .tab.active', { hasText: name })
-    .first()
-    .waitFor({ state: 'visible', timeout: 15_000 });
 }
 
 /** The Mermaid diagram in the panel, once its text names every participant. */

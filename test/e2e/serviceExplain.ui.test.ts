@@ -14,7 +14,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
-import { panelFrame, showView } from '../../scripts/e2e/ui';
+import { openFile, panelFrame, showView } from '../../scripts/e2e/ui';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
 import { kindCalicoObjects } from '../support/kubeFixtures';
 import {
@@ -69,26 +69,6 @@ const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 2
 function workbench(): Page {
   assert.ok(page, 'the workbench did not open (see the first failure)');
   return page;
-}
-
-/** Opens a workspace file through Quick Open, as a person would. */
-async function openFile(p: Page, relativePath: string): Promise<void> {
-  const name = relativePath.split('/').pop() ?? relativePath;
-  const input = p.locator('.quick-input-widget input.input');
-  await p.keyboard.press('Escape');
-  await p.keyboard.press('Control+P');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(relativePath);
-  await p
-    .locator('.quick-input-widget .monaco-list-row')
-    .filter({ hasText: name })
-    .first()
-    .waitFor({ state: 'visible', timeout: 20_000 });
-  await p.keyboard.press('Enter');
-  await p
-    .locator('.tabs-container .tab.active', { hasText: name })
-    .first()
-    .waitFor({ state: 'visible', timeout: 15_000 });
 }
 
 describe(
