@@ -64,15 +64,23 @@ const ENTITIES: Record<string, string> = {
  * change: the text never starts a statement.
  */
 export function escapeMermaidText(s: string, maxLength: number = MAX_NAME): string {
+  return flatLabel(s, maxLength).replace(/[#;:<>&"'`%$\\{}|]/g, (c) => ENTITIES[c] ?? '');
+}
+
+/**
+ * Text on one line for a diagram label: format characters (zero-width, bidi overrides, which
+ * could disguise a name) dropped, control and line-separator characters and runs of white
+ * space made one space, and cut to `maxLength` characters with an ellipsis. Escaping the
+ * result for its diagram is the caller's part.
+ */
+export function flatLabel(s: string, maxLength: number): string {
   const flat = String(s)
-    // Format characters (zero-width, bidi overrides) could disguise a name: drop them.
     .replace(/\p{Cf}/gu, '')
     .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   const chars = Array.from(flat);
-  const cut = chars.length > maxLength ? `${chars.slice(0, maxLength - 1).join('')}…` : flat;
-  return cut.replace(/[#;:<>&"'`%$\\{}|]/g, (c) => ENTITIES[c] ?? '');
+  return chars.length > maxLength ? `${chars.slice(0, maxLength - 1).join('')}…` : flat;
 }
 
 function num(n: number | null | undefined): string {

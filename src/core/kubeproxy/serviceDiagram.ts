@@ -3,6 +3,7 @@
  * → its endpoints with their shares and the NAT, and dashed edges to where
  * packets end otherwise (dropped, rejected, unmatched).
  */
+import { flatLabel } from '../diagram/sequenceDiagram';
 import { formatShare } from './summarizeService';
 import type { EntryKind, ExplainedService, ServicePath, SourceKind } from './types';
 
@@ -21,14 +22,7 @@ const ENTRY: Record<EntryKind, string> = {
 const LOOKALIKE: Record<string, string> = { '"': "'", '`': "'", '#': '＃', '<': '‹', '>': '›' };
 
 function label(s: string, max = 80): string {
-  const flat = String(s)
-    .replace(/\p{Cf}/gu, '')
-    .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = Array.from(flat);
-  const cut = chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
-  return `"${cut.replace(/["`#<>]/g, (c) => LOOKALIKE[c] ?? '')}"`;
+  return `"${flatLabel(s, max).replace(/["`#<>]/g, (c) => LOOKALIKE[c] ?? '')}"`;
 }
 
 function endpointKey(p: ServicePath): string {
