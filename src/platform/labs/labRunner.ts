@@ -212,6 +212,28 @@ export function hopTarget(hop: PlanHop): ShellTarget {
   return { node: hop.location.name };
 }
 
+/**
+ * Reads the lab's state (every node, the underlay, the clients, the pods) into `outDir` and
+ * says how many namespaces were read.
+ */
+async function readLabState(
+  lab: LabDefinition,
+  topology: LabTopology,
+  outDir: string,
+  signal: AbortSignal | undefined,
+  emit: (phase: LabPhase, message: string) => void,
+): Promise<NodeState[]> {
+  const nodeState = await readNodeStates(topology.shell, statePlaces(lab, topology), {
+    outDir,
+    signal,
+  });
+  emit(
+    'analyze',
+    `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
+  );
+  return nodeState;
+}
+
 /** Where a lab's state is read: its nodes, the underlay, the clients outside the cluster, its pods. */
 function statePlaces(lab: LabDefinition, topology: LabTopology): StatePlace[] {
   return [
@@ -350,14 +372,7 @@ async function runPreparedLab(
       const { service } = phase;
       // Read before the teardown, like the other labs: the routes and neighbours the
       // Service's packets used, kept beside the captures.
-      const nodeState = await readNodeStates(topology.shell, statePlaces(lab, topology), {
-        outDir,
-        signal,
-      });
-      emit(
-        'analyze',
-        `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
-      );
+      const nodeState = await readLabState(lab, topology, outDir, signal, emit);
       for (const f of service.findings) emit('analyze', f);
       emit('analyze', `Probe ${lossHeadline(phase.report)}`);
       if (options.keep) {
@@ -473,14 +488,7 @@ async function runPreparedLab(
     // What the nodes really look like, read after the capture (so
     // the neighbour tables hold what the probe resolved): the explanation of a
     // loss and the check of the plan's notes rest on it.
-    const nodeState = await readNodeStates(topology.shell, statePlaces(lab, topology), {
-      outDir,
-      signal,
-    });
-    emit(
-      'analyze',
-      `Read the routes, neighbours and forwarding entries of ${nodeState.length} namespaces`,
-    );
+    const nodeState = await readLabState(lab, topology, outDir, signal, emit);
     const checkedPlan: DatapathPlan = {
       ...plan,
       notes: checkNotesAgainstState(plan.notes, nodeState),
