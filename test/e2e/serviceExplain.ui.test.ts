@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { OpenWorkbench, Scratch } from '../../scripts/e2e/workbench';
 import { openFile, panelFrame, showView } from '../../scripts/e2e/ui';
 import { KubeApiStandIn, makeCertificates, standInKubeconfig } from '../support/kubeApiStandIn';
@@ -69,6 +69,23 @@ const cancelWatchdog = watchdog(Number(process.env['PODPATH_UI_TIMEOUT_MS'] ?? 2
 function workbench(): Page {
   assert.ok(page, 'the workbench did not open (see the first failure)');
   return page;
+}
+
+/** Opens a manifest, clicks its "explain this Service" CodeLens; the pick that opens. */
+async function explainFromLens(
+  p: Page,
+  manifest: string,
+): Promise<{ input: Locator; rows: Locator }> {
+  await openFile(p, manifest);
+  const lens = p
+    .locator('.monaco-editor .codelens-decoration a')
+    .filter({ hasText: 'Podpath: explain this Service' })
+    .first();
+  await lens.waitFor({ state: 'visible', timeout: 30_000 });
+  await lens.click();
+  const input = p.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  return { input, rows: p.locator('.quick-input-widget .monaco-list-row') };
 }
 
 describe(
@@ -129,18 +146,8 @@ describe(
     test('the CodeLens, a rules file from the pick, and the flowchart with 3 endpoints at 33.3%', async () => {
       const p = workbench();
       try {
-        await openFile(p, 'manifests/echoserver.yaml');
-        const lens = p
-          .locator('.monaco-editor .codelens-decoration a')
-          .filter({ hasText: 'Podpath: explain this Service' })
-          .first();
-        await lens.waitFor({ state: 'visible', timeout: 30_000 });
-        await lens.click();
-
         // The pick offers the workspace's rules files (and Browse…); typing narrows it.
-        const input = p.locator('.quick-input-widget input.input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        const rows = p.locator('.quick-input-widget .monaco-list-row');
+        const { input, rows } = await explainFromLens(p, 'manifests/echoserver.yaml');
         await rows.filter({ hasText: 'Browse…' }).first().waitFor({ state: 'visible' });
         await input.fill('echoserver-iptables');
         await rows
@@ -208,16 +215,7 @@ describe(
           .first()
           .waitFor({ state: 'visible', timeout: 30_000 });
 
-        await openFile(p, 'manifests/service.yaml');
-        const lens = p
-          .locator('.monaco-editor .codelens-decoration a')
-          .filter({ hasText: 'Podpath: explain this Service' })
-          .first();
-        await lens.waitFor({ state: 'visible', timeout: 30_000 });
-        await lens.click();
-        const input = p.locator('.quick-input-widget input.input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        const rows = p.locator('.quick-input-widget .monaco-list-row');
+        const { input, rows } = await explainFromLens(p, 'manifests/service.yaml');
         await rows
           .filter({ hasText: 'Read the rules from node ks-cloud-control-plane of kind-ks-cloud' })
           .first()
